@@ -1,0 +1,2 @@
+// Feature modules register their routes, realtime handlers and workers when imported.
+export {};
