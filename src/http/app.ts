@@ -10,6 +10,8 @@ import type { AppEnv } from './env.js';
 import { requestContext } from './middleware.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
+import { chatRoutes } from './routes/chat.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { userRoutes } from './routes/users.js';
@@ -70,6 +72,8 @@ export function createApp() {
   app.route('/', meRoutes);
   app.route('/', userRoutes);
   app.route('/', apiKeyRoutes);
+  app.route('/', chatRoutes);
+  app.route('/', conversationRoutes);
   for (const r of extraRoutes) app.route('/', r as OpenAPIHono<AppEnv>);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Session token or API key (fsk_…)' });

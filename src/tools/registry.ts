@@ -2,6 +2,7 @@
 // Tools run with the caller's tenant and user from the authenticated context (ToolContext); nothing in
 // the model's arguments can change them.
 import type { z } from 'zod';
+import type { ApiKeyScope } from '../auth/context.js';
 import type { Role } from '../auth/roles.js';
 
 export type Channel = 'web' | 'slack' | 'teams' | 'mcp' | 'api' | 'widget';
@@ -19,7 +20,7 @@ export interface ToolContext {
   /** Set when the caller authenticated with an API key. */
   apiKeyId?: string;
   /** API key scopes (undefined for session users: full access for their role). */
-  scopes?: string[];
+  scopes?: ApiKeyScope[];
   channel: Channel;
   conversationId?: string;
   signal?: AbortSignal;

@@ -21,7 +21,7 @@ export class Interaction extends Model {
   declare userId: string;
   declare interactionType: string;
   declare data: any;
-  declare createdAt: Date | null;
+  declare createdAt: Date;
   declare conversationId: string | null;
   declare embedding: number[] | null;
 }
@@ -32,8 +32,8 @@ export class Preference extends Model {
   declare userId: string;
   declare key: string;
   declare value: any;
-  declare createdAt: Date | null;
-  declare updatedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
 }
 
 export function initAgentsModels(sequelize: Sequelize, embeddingDimensions: number): void {

@@ -23,7 +23,7 @@ export class AuditLog extends Model {
   declare details: any | null;
   declare ipAddress: string | null;
   declare userAgent: string | null;
-  declare createdAt: Date | null;
+  declare createdAt: Date;
 }
 
 export function initAnalyticsModels(sequelize: Sequelize): void {

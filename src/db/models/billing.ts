@@ -17,8 +17,8 @@ export class Plan extends Model {
   declare stripePriceIdMonthly: string | null;
   declare stripePriceIdYearly: string | null;
   declare isActive: boolean | null;
-  declare createdAt: Date | null;
-  declare updatedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
 }
 
 export class Subscription extends Model {
@@ -35,8 +35,8 @@ export class Subscription extends Model {
   declare cancelledAt: Date | null;
   declare documentsUsedThisPeriod: number | null;
   declare storageUsedGb: number | null;
-  declare createdAt: Date | null;
-  declare updatedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
 }
 
 export class TokenPackage extends Model {
@@ -46,7 +46,7 @@ export class TokenPackage extends Model {
   declare price: string;
   declare stripePriceId: string | null;
   declare isActive: boolean | null;
-  declare createdAt: Date | null;
+  declare createdAt: Date;
 }
 
 export class TokenBalance extends Model {
@@ -57,8 +57,8 @@ export class TokenBalance extends Model {
   declare lifetimeUsed: number | null;
   declare lowBalanceThreshold: number | null;
   declare lowBalanceAlertSent: boolean | null;
-  declare createdAt: Date | null;
-  declare updatedAt: Date | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
 }
 
 export class TokenTransaction extends Model {
@@ -68,7 +68,7 @@ export class TokenTransaction extends Model {
   declare operation: string;
   declare balanceAfter: number;
   declare metadata: any | null;
-  declare createdAt: Date | null;
+  declare createdAt: Date;
 }
 
 export function initBillingModels(sequelize: Sequelize): void {

@@ -54,7 +54,7 @@ export class DocumentVersion extends Model {
   declare fileUrl: string;
   declare contentSnapshot: string | null;
   declare createdById: string | null;
-  declare createdAt: Date | null;
+  declare createdAt: Date;
 }
 
 export function initDocumentsModels(sequelize: Sequelize): void {

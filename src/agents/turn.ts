@@ -1,0 +1,346 @@
+// The streaming turn: one user message (or the user's answer to a tool approval) in, one assistant
+// message out, as AI SDK UI message chunks. The turn runs to its end whoever is listening: chunks go to
+// the turn hub (HTTP streams, re-attach) and to the realtime broadcaster (every tab of the user). At the
+// end, in ONE transaction: the assistant message and its tool calls are stored, usage is written to
+// analytics_usage, and exactly the provider-reported tokens are debited from the tenant's balance.
+import {
+  APICallError,
+  convertToModelMessages,
+  RetryError,
+  stepCountIs,
+  streamText,
+  type LanguageModelUsage,
+  type UIMessageChunk,
+} from 'ai';
+import { recordUsage } from '../analytics/usage.js';
+import type { AuthContext } from '../auth/context.js';
+import { policies, authorize } from '../auth/policies.js';
+import { assertHasTokens, debitTokens } from '../billing/ledger.js';
+import { config } from '../config.js';
+import { db } from '../db/index.js';
+import { Interaction, Tenant, User } from '../db/models/index.js';
+import { AppError, badRequest, conflict } from '../errors.js';
+import { log } from '../log.js';
+import { toolsFor } from '../tools/index.js';
+import type { Channel } from '../tools/registry.js';
+import { toAiTools } from './ai-tools.js';
+import { getMessage, messageText, resolveConversation, saveMessage, type ChatMessage, type MessageMetadata } from './conversations.js';
+import { acquireTurnSlot } from './limits.js';
+import { embedForRecall, loadHistory, recall } from './memory.js';
+import { listPreferences } from './preferences.js';
+import { systemPrompt } from './prompt.js';
+import { chatModel } from './provider.js';
+import { turnHub } from './turn-hub.js';
+
+export interface ApprovalAnswer {
+  approvalId: string;
+  approved: boolean;
+  reason?: string;
+}
+
+export interface StartTurnInput {
+  auth: AuthContext;
+  channel: Channel;
+  /** Our conversation id, or a client's own chat id (mapped through external_id). */
+  conversationId?: string;
+  externalId?: string;
+  /** A new user message… */
+  text?: string;
+  clientMessageId?: string;
+  /** …or answers to the pending tool approvals of the conversation's last assistant message. */
+  approvals?: ApprovalAnswer[];
+}
+
+export type TurnStatus = 'complete' | 'aborted' | 'error' | 'awaiting_approval';
+
+export interface TurnResult {
+  status: TurnStatus;
+  usage: { inputTokens: number; outputTokens: number; totalTokens: number };
+  charged: number;
+  error?: { code: string; message: string };
+}
+
+export interface StartedTurn {
+  turnId: string;
+  conversationId: string;
+  userMessageId?: string;
+  assistantMessageId: string;
+  created: boolean;
+  /** Resolves when the turn is fully stored and charged. */
+  done: Promise<TurnResult>;
+}
+
+/** Realtime hook: the Socket.IO layer sets this to fan chunks out to the user's sockets. */
+export interface TurnBroadcaster {
+  chunk(info: { userId: string; conversationId: string; messageId: string; seq: number; chunk: UIMessageChunk }): void;
+  done(info: { userId: string; conversationId: string; messageId: string; result: TurnResult }): void;
+}
+let broadcaster: TurnBroadcaster | undefined;
+export const setTurnBroadcaster = (b: TurnBroadcaster | undefined) => (broadcaster = b);
+
+const sumUsage = (a: TurnResult['usage'], u: LanguageModelUsage | undefined) => {
+  const input = u?.inputTokens ?? 0;
+  const output = u?.outputTokens ?? 0;
+  return { inputTokens: a.inputTokens + input, outputTokens: a.outputTokens + output, totalTokens: a.totalTokens + (u?.totalTokens ?? input + output) };
+};
+
+/** Provider failures, as the user sees them. */
+export function classifyModelError(err: unknown): { code: string; message: string } {
+  const e = err instanceof RetryError ? err.lastError : err;
+  if (e instanceof AppError) return { code: e.code, message: e.message };
+  if (APICallError.isInstance(e) && e.statusCode === 429)
+    return { code: 'model_unavailable', message: 'The AI model is rate-limited right now. Try again in a moment.' };
+  return { code: 'model_unavailable', message: 'The AI model could not be reached or failed mid-reply. Your message is saved; try again.' };
+}
+
+function applyApprovals(message: ChatMessage, answers: ApprovalAnswer[]): ChatMessage {
+  const pending = new Map<string, ApprovalAnswer>(answers.map((a) => [a.approvalId, a]));
+  const parts = message.parts.map((p) => {
+    const tp = p as { state?: string; approval?: { id: string } };
+    if (tp.state === 'approval-requested' && tp.approval && pending.has(tp.approval.id)) {
+      const a = pending.get(tp.approval.id)!;
+      pending.delete(tp.approval.id);
+      return { ...p, state: 'approval-responded', approval: { ...tp.approval, approved: a.approved, ...(a.reason ? { reason: a.reason } : {}) } };
+    }
+    return p;
+  });
+  if (pending.size) throw badRequest('unknown_approval', 'That approval request is unknown or was already answered.');
+  return { ...message, parts: parts as ChatMessage['parts'] };
+}
+
+export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
+  const c = config();
+  const { auth } = input;
+  authorize(policies.chat(auth), 'This API key may not chat (it needs the chat or write scope).');
+  const text = input.text?.trim() ?? '';
+  if (!input.approvals) {
+    if (!text) throw badRequest('empty_message', 'Write a message first.');
+    if (text.length > c.MAX_MESSAGE_CHARS) throw badRequest('message_too_long', `Messages are limited to ${c.MAX_MESSAGE_CHARS} characters.`);
+  } else if (input.approvals.length === 0) throw badRequest('unknown_approval', 'No approval answer was given.');
+
+  const release = await acquireTurnSlot(auth.userId);
+  try {
+    await assertHasTokens(auth.tenantId);
+    const model = chatModel();
+    const userMessageId = input.approvals ? undefined : crypto.randomUUID();
+    const userMessage: ChatMessage | undefined = userMessageId
+      ? { id: userMessageId, role: 'user', parts: [{ type: 'text', text }], metadata: { ...(input.clientMessageId ? { clientId: input.clientMessageId } : {}) } }
+      : undefined;
+    const userEmbedding = userMessage ? await embedForRecall(userMessage) : undefined;
+
+    // Store the user's side first (a short transaction): their message survives whatever happens next.
+    // The turn is registered in the hub inside it, so a second message racing into the same
+    // conversation is refused before anything of it is stored.
+    const controller = new AbortController();
+    const turnId = crypto.randomUUID();
+    const hub = turnHub();
+    let registered: string | undefined;
+    let assistantMessageId = '';
+    let conversation, created: boolean, continued: ChatMessage | undefined;
+    try {
+      ({ conversation, created, continued } = await db().transaction(async (transaction) => {
+        const { conversation, created } = await resolveConversation(
+          auth,
+          { id: input.conversationId, channel: input.channel, firstText: text, externalId: input.externalId },
+          transaction,
+        );
+        let continued: ChatMessage | undefined;
+        if (!userMessage) {
+          const last = await Interaction.findOne({
+            where: { tenantId: auth.tenantId, userId: auth.userId, conversationId: conversation.id, interactionType: 'message' },
+            order: [['createdAt', 'DESC'], ['id', 'DESC']],
+            transaction,
+            lock: transaction.LOCK.UPDATE,
+          });
+          const lastMessage = last ? await getMessage(auth, conversation.id, last.id, transaction) : null;
+          if (!lastMessage || lastMessage.role !== 'assistant' || lastMessage.metadata?.status !== 'awaiting_approval')
+            throw conflict('no_pending_approval', 'This conversation has no tool call waiting for approval.');
+          continued = applyApprovals(lastMessage, input.approvals!);
+          continued.metadata = { ...continued.metadata, status: 'streaming' };
+        }
+        assistantMessageId = continued?.id ?? crypto.randomUUID();
+        if (!(await hub.begin({ turnId, conversationId: conversation.id, userId: auth.userId, assistantMessageId }, controller)))
+          throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+        registered = conversation.id;
+        if (userMessage) await saveMessage(auth, conversation.id, userMessage, transaction, userEmbedding);
+        else await saveMessage(auth, conversation.id, continued!, transaction);
+        return { conversation, created, continued };
+      }));
+    } catch (e) {
+      if (registered) await hub.end(registered, 0);
+      throw e;
+    }
+
+    const done = runTurn({
+      auth,
+      channel: input.channel,
+      conversationId: conversation.id,
+      assistantMessageId,
+      userText: text,
+      controller,
+      model,
+      release,
+    });
+    return { turnId, conversationId: conversation.id, userMessageId, assistantMessageId, created, done };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+async function runTurn(args: {
+  auth: AuthContext;
+  channel: Channel;
+  conversationId: string;
+  assistantMessageId: string;
+  userText: string;
+  controller: AbortController;
+  model: ReturnType<typeof chatModel>;
+  release: () => Promise<void>;
+}): Promise<TurnResult> {
+  const { auth, conversationId, assistantMessageId, controller, model } = args;
+  const c = config();
+  const hub = turnHub();
+  const started = performance.now();
+  let seq = 0;
+  let usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  let failure: { code: string; message: string } | undefined;
+  let timedOut = false;
+  let response: ChatMessage | undefined;
+  const publish = async (chunk: UIMessageChunk) => {
+    const s = seq++;
+    await hub.publish(conversationId, s, chunk);
+    broadcaster?.chunk({ userId: auth.userId, conversationId, messageId: assistantMessageId, seq: s, chunk });
+  };
+
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, c.MODEL_TIMEOUT_MS);
+  try {
+    const [tenant, user, preferences, history] = await Promise.all([
+      Tenant.findByPk(auth.tenantId),
+      User.findOne({ where: { id: auth.userId, tenantId: auth.tenantId } }),
+      listPreferences(auth),
+      loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS),
+    ]);
+    const recalled = args.userText ? await recall(auth, conversationId, args.userText).catch(() => []) : [];
+    const system = systemPrompt({
+      tenantName: tenant?.name ?? 'your team',
+      user: { firstName: user?.firstName, email: auth.email, timezone: user?.timezone, language: user?.language, role: auth.role },
+      preferences,
+      recalled,
+    });
+    const tools = toAiTools(toolsFor(auth), {
+      tenantId: auth.tenantId,
+      userId: auth.userId,
+      role: auth.role,
+      apiKeyId: auth.apiKeyId,
+      scopes: auth.scopes,
+      channel: args.channel,
+      conversationId,
+      signal: controller.signal,
+    });
+    const result = streamText({
+      model: model.model,
+      system,
+      messages: await convertToModelMessages(history, { tools, ignoreIncompleteToolCalls: true }),
+      tools,
+      stopWhen: stepCountIs(c.AGENT_MAX_STEPS),
+      abortSignal: controller.signal,
+      maxRetries: 1,
+      onStepFinish: (step) => {
+        usage = sumUsage(usage, step.usage);
+      },
+      onError: ({ error }) => {
+        failure ??= classifyModelError(error);
+        log.warn({ err: error, conversationId }, 'model error during turn');
+      },
+    });
+    const stream = result.toUIMessageStream<ChatMessage>({
+      originalMessages: history,
+      generateMessageId: () => assistantMessageId,
+      messageMetadata: ({ part }) => (part.type === 'start' ? { model: model.modelId, status: 'streaming' } : undefined),
+      onError: (error) => {
+        failure ??= classifyModelError(error);
+        return failure.message;
+      },
+      onFinish: ({ responseMessage }) => {
+        response = responseMessage;
+      },
+    });
+    for await (const chunk of stream) await publish(chunk);
+  } catch (err) {
+    failure ??= classifyModelError(err);
+    log.warn({ err, conversationId }, 'turn failed');
+  } finally {
+    clearTimeout(timeout);
+  }
+
+  const aborted = controller.signal.aborted && !timedOut;
+  if (timedOut) failure ??= { code: 'model_unavailable', message: 'The AI model took too long to answer. Try again.' };
+  const awaiting = response?.parts.some((p) => (p as { state?: string }).state === 'approval-requested') ?? false;
+  const status: TurnStatus = failure ? 'error' : aborted ? 'aborted' : awaiting ? 'awaiting_approval' : 'complete';
+  const message: ChatMessage = {
+    ...(response ?? { id: assistantMessageId, role: 'assistant', parts: [] }),
+    id: assistantMessageId,
+    metadata: { ...(response?.metadata ?? {}), model: model.modelId, status, usage, ...(failure ? { error: failure } : {}) } as MessageMetadata,
+  };
+
+  let charged = 0;
+  try {
+    const embedding = status === 'complete' ? await embedForRecall(message).catch(() => undefined) : undefined;
+    charged = await db().transaction(async (transaction) => {
+      await saveMessage(auth, conversationId, message, transaction, embedding);
+      for (const p of message.parts) {
+        if (!p.type.startsWith('tool-')) continue;
+        const tp = p as { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string };
+        await Interaction.create(
+          {
+            tenantId: auth.tenantId,
+            userId: auth.userId,
+            conversationId,
+            interactionType: 'tool_call',
+            data: { messageId: assistantMessageId, toolName: tp.type.slice(5), toolCallId: tp.toolCallId, state: tp.state, input: tp.input, output: tp.output, errorText: tp.errorText },
+          },
+          { transaction },
+        );
+      }
+      await recordUsage(
+        {
+          tenantId: auth.tenantId,
+          userId: auth.userId,
+          activityType: 'chat_turn',
+          tokensUsed: usage.totalTokens,
+          executionTimeSeconds: (performance.now() - started) / 1000,
+          metadata: { conversationId, messageId: assistantMessageId, model: model.modelId, channel: args.channel, status, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(auth.apiKeyId ? { apiKeyId: auth.apiKeyId } : {}) },
+        },
+        transaction,
+      );
+      if (usage.totalTokens <= 0) return 0;
+      const debit = await debitTokens(
+        { tenantId: auth.tenantId, tokens: usage.totalTokens, operation: 'chat_turn', clampToBalance: true, metadata: { conversationId, messageId: assistantMessageId, model: model.modelId, userId: auth.userId } },
+        transaction,
+      );
+      return -debit.amount;
+    });
+  } catch (err) {
+    log.error({ err, conversationId }, 'storing the turn failed');
+    failure ??= { code: 'internal_error', message: 'The reply could not be saved.' };
+  }
+
+  const result: TurnResult = { status, usage, charged, ...(failure ? { error: failure } : {}) };
+  await hub.end(conversationId, seq).catch((err) => log.warn({ err }, 'hub end failed'));
+  broadcaster?.done({ userId: auth.userId, conversationId, messageId: assistantMessageId, result });
+  await args.release();
+  return result;
+}
+
+/** Stop the conversation's turn (its partial reply is kept, marked aborted). */
+export async function abortTurn(auth: AuthContext, conversationId: string): Promise<boolean> {
+  const info = await turnHub().active(conversationId);
+  if (!info || info.userId !== auth.userId) return false;
+  return turnHub().abort(conversationId);
+}
+
+export { messageText };
