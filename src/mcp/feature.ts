@@ -1,0 +1,2 @@
+// Feature registration for mcp: routes (registerRoutes), tools (registerTools), workers (attach).
+export {};
