@@ -106,6 +106,8 @@ DROP TABLE analytics_usage_unpartitioned;
 export const down: Migration = async ({ context }) => {
   await context.query(String.raw`
 ALTER TABLE analytics_usage RENAME TO analytics_usage_partitioned;
+-- Free the primary key's name too, so the plain table gets analytics_usage_pkey back (up renames it).
+ALTER INDEX analytics_usage_pkey RENAME TO analytics_usage_partitioned_pkey;
 ALTER INDEX idx_usage_tenant_date RENAME TO idx_usage_partitioned_tenant_date;
 ALTER INDEX idx_usage_activity RENAME TO idx_usage_partitioned_activity;
 ALTER INDEX idx_usage_user RENAME TO idx_usage_partitioned_user;

@@ -32,13 +32,22 @@ export function clientMeta(c: Context) {
   return { ip, userAgent: c.req.header('user-agent') };
 }
 
+/** The host of an Origin header, or undefined for `null` (sandboxed frames) and other unparsable values. */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bearer = bearerToken(c.req.header('authorization'));
   const token = bearer ?? getCookie(c, SESSION_COOKIE);
   if (!bearer && token && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
     // Cookie-authenticated writes must come from our own origin (CSRF).
     const origin = c.req.header('origin');
-    if (!origin || new URL(origin).host !== new URL(c.req.url).host)
+    if (!origin || originHost(origin) !== new URL(c.req.url).host)
       throw forbidden('csrf_rejected', 'Cross-site request refused: send the session token as a Bearer header instead.');
   }
   if (!token) throw unauthorized('unauthenticated', 'Sign in or send an API key as "Authorization: Bearer <token>".');
