@@ -4,6 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { authenticateToken, bearerToken } from '../auth/authenticate.js';
+import { config } from '../config.js';
 import { forbidden, unauthorized } from '../errors.js';
 import { log } from '../log.js';
 import type { AppEnv } from './env.js';
@@ -24,6 +25,9 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 export function clientMeta(c: Context) {
   let ip: string | undefined;
+  // Behind a reverse proxy every connection comes from the proxy: take the client from X-Forwarded-For.
+  const forwarded = config().TRUST_PROXY ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  if (forwarded) return { ip: forwarded, userAgent: c.req.header('user-agent') };
   try {
     ip = getConnInfo(c).remote.address;
   } catch {
