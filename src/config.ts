@@ -13,6 +13,12 @@ const list = z
 const url = z.string().url();
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), url.optional());
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+/** A URL with one of these schemes (so REDIS_URL=localhost:6379 is refused rather than misread). */
+const optionalUrlOf = (...schemes: string[]) =>
+  z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    url.refine((v) => schemes.some((s) => v.startsWith(`${s}://`)), `must be a ${schemes.join('/')}:// URL`).optional(),
+  );
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -22,14 +28,14 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./data'),
 
-  DATABASE_URL: optionalUrl,
+  DATABASE_URL: optionalUrlOf('postgres', 'postgresql'),
   DATABASE_REPLICA_URLS: list.optional(),
   DB_POOL_MAX: int(1, 200).default(10),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
   EMBEDDED_DB_PORT: int(0, 65535).default(0),
 
-  REDIS_URL: optionalUrl,
+  REDIS_URL: optionalUrlOf('redis', 'rediss'),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
@@ -42,6 +48,8 @@ export const configSchema = z.object({
   CHAT_TURNS_PER_MINUTE: int(1, 10_000).default(20),
   CHAT_CONCURRENT_TURNS: int(1, 100).default(2),
   MODEL_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  /** Pause between the offline model's streamed chunks (demos, and tests that reload mid-reply). */
+  OFFLINE_MODEL_DELAY_MS: int(0, 10_000).default(0),
 
   SESSION_TTL_DAYS: int(1, 365).default(30),
   COOKIE_SECURE: bool.default(false),
@@ -53,10 +61,13 @@ export const configSchema = z.object({
 
   ALLOWED_ORIGINS: list.optional(),
   ALLOWED_HOSTS: list.optional(),
+  FLOWSPARK_API_KEY: optionalString,
 
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_URL: optionalUrl,
+  /** Stripe price ids: `standard:monthly=price_…,standard:yearly=price_…,tokens:1000000=price_…` (override billing_plan / billing_token_package columns). */
+  STRIPE_PRICE_IDS: optionalString,
 
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_CLIENT_ID: optionalString,
@@ -65,8 +76,12 @@ export const configSchema = z.object({
   TEAMS_APP_ID: optionalString,
   TEAMS_APP_PASSWORD: optionalString,
   TEAMS_OPENID_METADATA_URL: optionalUrl,
+  /** Lifetime of the web widget's tokens (POST /api/widget/token). */
+  WIDGET_TOKEN_TTL_SECONDS: int(60, 86_400).default(3600),
+  TEAMS_LOGIN_URL: optionalUrl,
 
   RUN_WORKERS: bool.default(true),
+  TRUST_PROXY: bool.default(false),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string; publicUrl: string };

@@ -15,10 +15,17 @@ export interface ChatModel {
 }
 
 let cached: { key: string; value: ChatModel } | undefined;
+let override: ChatModel | undefined;
+
+/** Tests: answer every turn with `model` (e.g. the AI SDK's MockLanguageModelV3); undefined restores config. */
+export function setChatModelOverride(model: Exclude<LanguageModel, string> | undefined): void {
+  override = model ? { model, modelId: model.modelId, offline: false } : undefined;
+}
 
 export function chatModel(): ChatModel {
+  if (override) return override;
   const c = config();
-  const key = `${c.OPENAI_BASE_URL}|${c.OPENAI_API_KEY}|${c.CHAT_MODEL}`;
+  const key = `${c.OPENAI_BASE_URL}|${c.OPENAI_API_KEY}|${c.CHAT_MODEL}|${c.OFFLINE_MODEL_DELAY_MS}`;
   if (cached?.key === key) return cached.value;
   let value: ChatModel;
   if (c.OPENAI_BASE_URL) {
@@ -30,7 +37,7 @@ export function chatModel(): ChatModel {
     const id = c.CHAT_MODEL ?? 'gpt-4o-mini';
     value = { model: provider(id), modelId: id, offline: false };
   } else {
-    value = { model: createOfflineModel({ tools: allTools }), modelId: 'offline', offline: true };
+    value = { model: createOfflineModel({ tools: allTools, delayMs: c.OFFLINE_MODEL_DELAY_MS }), modelId: 'offline', offline: true };
   }
   cached = { key, value };
   return value;

@@ -26,7 +26,7 @@ import type { Channel } from '../tools/registry.js';
 import { toAiTools } from './ai-tools.js';
 import { getMessage, messageText, resolveConversation, saveMessage, type ChatMessage, type MessageMetadata } from './conversations.js';
 import { acquireTurnSlot } from './limits.js';
-import { embedForRecall, loadHistory, recall } from './memory.js';
+import { embedForRecall, embedText, loadHistory, recall } from './memory.js';
 import { listPreferences } from './preferences.js';
 import { systemPrompt } from './prompt.js';
 import { chatModel } from './provider.js';
@@ -126,7 +126,6 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
     const userMessage: ChatMessage | undefined = userMessageId
       ? { id: userMessageId, role: 'user', parts: [{ type: 'text', text }], metadata: { ...(input.clientMessageId ? { clientId: input.clientMessageId } : {}) } }
       : undefined;
-    const userEmbedding = userMessage ? await embedForRecall(userMessage) : undefined;
 
     // Store the user's side first (a short transaction): their message survives whatever happens next.
     // The turn is registered in the hub inside it, so a second message racing into the same
@@ -137,6 +136,7 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
     let registered: string | undefined;
     let assistantMessageId = '';
     let conversation, created: boolean, continued: ChatMessage | undefined;
+    let userVector: Promise<number[] | undefined> | undefined;
     try {
       ({ conversation, created, continued } = await db().transaction(async (transaction) => {
         const { conversation, created } = await resolveConversation(
@@ -162,7 +162,10 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
         if (!(await hub.begin({ turnId, conversationId: conversation.id, userId: auth.userId, assistantMessageId }, controller)))
           throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
         registered = conversation.id;
-        if (userMessage) await saveMessage(auth, conversation.id, userMessage, transaction, userEmbedding);
+        // The embedding (a provider call) runs while the message is stored: recall needs it before the
+        // first token. Started only once the conversation and the turn are known to be the caller's.
+        if (userMessage) userVector = embedText(text).catch(() => undefined);
+        if (userMessage) await saveMessage(auth, conversation.id, userMessage, transaction);
         else await saveMessage(auth, conversation.id, continued!, transaction);
         return { conversation, created, continued };
       }));
@@ -176,7 +179,8 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
       channel: input.channel,
       conversationId: conversation.id,
       assistantMessageId,
-      userText: text,
+      userMessageId,
+      userVector,
       controller,
       model,
       release,
@@ -193,7 +197,9 @@ async function runTurn(args: {
   channel: Channel;
   conversationId: string;
   assistantMessageId: string;
-  userText: string;
+  userMessageId?: string;
+  /** The new user message's embedding (none when the turn answers approvals). */
+  userVector?: Promise<number[] | undefined>;
   controller: AbortController;
   model: ReturnType<typeof chatModel>;
   release: () => Promise<void>;
@@ -206,6 +212,7 @@ async function runTurn(args: {
   let usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   let failure: { code: string; message: string } | undefined;
   let timedOut = false;
+  let errorSent = false;
   let response: ChatMessage | undefined;
   const publish = async (chunk: UIMessageChunk) => {
     const s = seq++;
@@ -217,14 +224,17 @@ async function runTurn(args: {
     timedOut = true;
     controller.abort();
   }, c.MODEL_TIMEOUT_MS);
+  // The user's message is embedded once: to recall with now, and stored with the message at the end so
+  // later conversations can recall it.
+  const userVector = args.userVector ?? Promise.resolve(undefined);
   try {
-    const [tenant, user, preferences, history] = await Promise.all([
+    const [tenant, user, preferences, history, recalled] = await Promise.all([
       Tenant.findByPk(auth.tenantId),
       User.findOne({ where: { id: auth.userId, tenantId: auth.tenantId } }),
       listPreferences(auth),
       loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS),
+      userVector.then((v) => (v ? recall(auth, conversationId, v) : [])).catch(() => []),
     ]);
-    const recalled = args.userText ? await recall(auth, conversationId, args.userText).catch(() => []) : [];
     const system = systemPrompt({
       tenantName: tenant?.name ?? 'your team',
       user: { firstName: user?.firstName, email: auth.email, timezone: user?.timezone, language: user?.language, role: auth.role },
@@ -261,15 +271,21 @@ async function runTurn(args: {
       originalMessages: history,
       generateMessageId: () => assistantMessageId,
       messageMetadata: ({ part }) => (part.type === 'start' ? { model: model.modelId, status: 'streaming' } : undefined),
+      // Called for stream errors AND for tools that threw. Only the former fail the turn (streamText's
+      // onError above records them); a failed tool is reported in its part and the model carries on.
       onError: (error) => {
-        failure ??= classifyModelError(error);
-        return failure.message;
+        if (error instanceof AppError) return error.message;
+        if (APICallError.isInstance(error) || RetryError.isInstance(error)) return classifyModelError(error).message;
+        return failure?.message ?? 'A tool failed while running.';
       },
       onFinish: ({ responseMessage }) => {
         response = responseMessage;
       },
     });
-    for await (const chunk of stream) await publish(chunk);
+    for await (const chunk of stream) {
+      if (chunk.type === 'error') errorSent = true;
+      await publish(chunk);
+    }
   } catch (err) {
     failure ??= classifyModelError(err);
     log.warn({ err, conversationId }, 'turn failed');
@@ -279,6 +295,9 @@ async function runTurn(args: {
 
   const aborted = controller.signal.aborted && !timedOut;
   if (timedOut) failure ??= { code: 'model_unavailable', message: 'The AI model took too long to answer. Try again.' };
+  // A provider connection dying mid-reply makes the stream throw (and a timeout ends it as an abort)
+  // without an error chunk: send one, so every client sees why the reply stopped.
+  if (failure && !errorSent) await publish({ type: 'error', errorText: failure.message }).catch(() => undefined);
   const awaiting = response?.parts.some((p) => (p as { state?: string }).state === 'approval-requested') ?? false;
   const status: TurnStatus = failure ? 'error' : aborted ? 'aborted' : awaiting ? 'awaiting_approval' : 'complete';
   const message: ChatMessage = {
@@ -290,7 +309,10 @@ async function runTurn(args: {
   let charged = 0;
   try {
     const embedding = status === 'complete' ? await embedForRecall(message).catch(() => undefined) : undefined;
+    const userEmbedding = args.userMessageId ? await userVector : undefined;
     charged = await db().transaction(async (transaction) => {
+      if (userEmbedding)
+        await Interaction.update({ embedding: userEmbedding }, { where: { id: args.userMessageId, tenantId: auth.tenantId }, transaction });
       await saveMessage(auth, conversationId, message, transaction, embedding);
       for (const p of message.parts) {
         if (!p.type.startsWith('tool-')) continue;

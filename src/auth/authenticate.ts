@@ -4,11 +4,17 @@ import { authenticateApiKey, API_KEY_PREFIX } from './api-keys.js';
 import type { ApiKeyScope, AuthContext } from './context.js';
 import { validateSessionToken } from './sessions.js';
 
+/** Other credential kinds, told apart by their prefix (the widget's short-lived tokens); set by their feature. */
+export type TokenAuthenticator = (token: string, meta: { ip?: string; userAgent?: string }) => Promise<AuthContext | null>;
+const authenticators: [prefix: string, authenticate: TokenAuthenticator][] = [];
+export const addTokenAuthenticator = (prefix: string, authenticate: TokenAuthenticator) => void authenticators.push([prefix, authenticate]);
+
 export async function authenticateToken(
   token: string | undefined | null,
   meta: { ip?: string; userAgent?: string } = {},
 ): Promise<AuthContext | null> {
   if (!token || token.length > 200) return null;
+  for (const [prefix, authenticate] of authenticators) if (token.startsWith(prefix)) return authenticate(token, meta);
   if (token.startsWith(API_KEY_PREFIX)) {
     const found = await authenticateApiKey(token);
     if (!found) return null;

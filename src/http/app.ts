@@ -1,5 +1,6 @@
 // The Hono app: middlewares, every route module, one error handler, and the OpenAPI document.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -23,6 +24,10 @@ const extraRoutes: RouteModule['app'][] = [];
 export function registerRoutes(app: RouteModule['app']) {
   extraRoutes.push(app);
 }
+
+/** Middlewares that must run before every route's own auth (CORS preflights); registered by features. */
+const earlyMiddleware: [path: string, handler: MiddlewareHandler<AppEnv>][] = [];
+export const registerMiddleware = (path: string, handler: MiddlewareHandler<AppEnv>) => void earlyMiddleware.push([path, handler]);
 
 const STATUS_CODES: Record<number, string> = {
   400: 'bad_request',
@@ -66,6 +71,8 @@ export function createApp() {
       },
     }),
   );
+
+  for (const [path, handler] of earlyMiddleware) app.use(path, handler);
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);

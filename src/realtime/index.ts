@@ -16,9 +16,12 @@ import type { Config } from '../config.js';
 import { toErrorResponse } from '../http/app.js';
 import { log } from '../log.js';
 import { on } from '../events.js';
+import type { Channel } from '../tools/registry.js';
 
 export interface SocketData {
   auth: AuthContext;
+  /** Recorded on the conversations this socket starts; a handshake check may set it (the widget: 'widget'). */
+  channel?: Channel;
 }
 
 type Ack = (res: unknown) => void;
@@ -80,7 +83,7 @@ export async function attachRealtime(server: HttpServer, cfg: Config, cache: Cac
       try {
         const turn = await startTurn({
           auth,
-          channel: 'web',
+          channel: (socket.data as SocketData).channel ?? 'web',
           conversationId: typeof payload?.conversationId === 'string' ? payload.conversationId : undefined,
           text: typeof payload?.text === 'string' ? payload.text : '',
           clientMessageId: typeof payload?.clientMessageId === 'string' ? payload.clientMessageId.slice(0, 200) : undefined,
@@ -96,7 +99,7 @@ export async function attachRealtime(server: HttpServer, cfg: Config, cache: Cac
       try {
         const turn = await startTurn({
           auth,
-          channel: 'web',
+          channel: (socket.data as SocketData).channel ?? 'web',
           conversationId: String(payload?.conversationId ?? ''),
           approvals: [{ approvalId: String(payload?.approvalId ?? ''), approved: payload?.approved === true, ...(typeof payload?.reason === 'string' ? { reason: payload.reason.slice(0, 500) } : {}) }],
         });
