@@ -11,7 +11,7 @@ import { Conversation, Interaction } from '../db/models/index.js';
 import { notFound } from '../errors.js';
 import type { Channel } from '../tools/registry.js';
 
-type Caller = Pick<AuthContext, 'tenantId' | 'userId'> & Partial<AuthContext>;
+type Caller = Pick<AuthContext, 'tenantId' | 'userId'> & Partial<Omit<AuthContext, 'channel'>>;
 
 export interface MessageMetadata {
   status?: 'complete' | 'streaming' | 'aborted' | 'error' | 'awaiting_approval';

@@ -5,7 +5,7 @@ import { db } from '../db/index.js';
 import { Preference } from '../db/models/index.js';
 import { notFound } from '../errors.js';
 
-type Caller = Pick<AuthContext, 'tenantId' | 'userId'> & Partial<AuthContext>;
+type Caller = Pick<AuthContext, 'tenantId' | 'userId'> & Partial<Omit<AuthContext, 'channel'>>;
 
 export const normaliseKey = (key: string) =>
   key.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 100);

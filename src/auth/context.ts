@@ -16,6 +16,8 @@ export interface AuthContext {
   scopes?: ApiKeyScope[];
   ip?: string;
   userAgent?: string;
+  /** Set by credentials that belong to one channel (widget tokens); conversations record it. */
+  channel?: 'widget';
 }
 
 export const hasScope = (auth: AuthContext, scope: ApiKeyScope) =>

@@ -113,5 +113,5 @@ export async function authenticateWidgetToken(token: string, meta: { ip?: string
     // A key never grants more than its own user has: a widget user's role is capped at the key owner's.
     if (!atLeast(owner.role, role)) role = owner.role;
   }
-  return { tenantId: row.tenantId, userId: user.id, role, email: user.email, scopes: ['chat'], ...meta };
+  return { tenantId: row.tenantId, userId: user.id, role, email: user.email, scopes: ['chat'], channel: 'widget', ...meta };
 }

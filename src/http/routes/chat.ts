@@ -98,7 +98,7 @@ chatRoutes.openapi(chatRoute, async (c) => {
   if (text === undefined && !approvals) throw badRequest('empty_message', 'Send `message`, or `messages` ending with a user message or approval answers.');
   const turn = await startTurn({
     auth,
-    channel: 'web',
+    channel: auth.channel ?? 'web',
     conversationId: body.conversationId ?? body.id,
     text,
     clientMessageId: last?.role === 'user' ? last.id : undefined,
