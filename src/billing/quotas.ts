@@ -1,10 +1,16 @@
 // Plan quotas, enforced where the work happens: documents per month (counted on the subscription,
 // reset at each period start), storage (max_storage_gb), users (src/auth/users.ts) and tokens
 // (src/billing/ledger.ts). Each check locks the subscription row inside the caller's transaction, so
-// concurrent requests cannot both take the last unit.
+// concurrent requests cannot both take the last unit. A free (Stripe-less) period that has ended is rolled
+// over right there, so its counters reset even when `npm run db:maintain` has not run.
+//
+// What a subscription's status blocks: past_due is a grace period (everything works); unpaid (also a
+// paused Stripe subscription) and canceled block document generation and uploads (subscription_inactive).
+// Chat keeps spending whatever tokens are left, and buying tokens or fixing the card stays possible.
 import { QueryTypes, type Transaction } from 'sequelize';
 import { db } from '../db/index.js';
 import { AppError } from '../errors.js';
+import { lockTenantSubscription, rollOverIfDue } from './subscriptions.js';
 
 interface QuotaRow {
   id: string;
@@ -16,6 +22,8 @@ interface QuotaRow {
 }
 
 async function lockSubscription(tenantId: string, transaction: Transaction): Promise<QuotaRow> {
+  const locked = await lockTenantSubscription(tenantId, transaction);
+  if (locked) await rollOverIfDue(locked, transaction);
   const rows = await db().query<QuotaRow>(
     `SELECT s.id, s.status, s.documents_used_this_period, s.storage_used_gb, p.max_documents_per_month, p.max_storage_gb
        FROM billing_subscription s JOIN billing_plan p ON p.id = s.plan_id
