@@ -62,15 +62,18 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.use('*', requestContext);
   app.use('*', secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false, xFrameOptions: false, contentSecurityPolicy: undefined }));
-  app.use(
-    '/api/*',
+  // JSON bodies are small; multipart uploads (knowledge base, templates) get the upload limit, which
+  // the upload commands then enforce per file with their own error code.
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: config().MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new AppError('payload_too_large', `The request body is larger than ${config().MAX_BODY_BYTES} bytes.`, 413);
+        throw new AppError('payload_too_large', `The request body is larger than ${maxSize} bytes.`, 413);
       },
-    }),
-  );
+    });
+  const jsonLimit = limit(config().MAX_BODY_BYTES);
+  const uploadLimit = limit(config().MAX_UPLOAD_BYTES + 1_048_576);
+  app.use('/api/*', (c, next) => (c.req.header('content-type')?.startsWith('multipart/form-data') ? uploadLimit : jsonLimit)(c, next));
 
   for (const [path, handler] of earlyMiddleware) app.use(path, handler);
 
