@@ -23,19 +23,37 @@ export function messageTokens(m: ChatMessage): number {
   return n;
 }
 
+// Finished messages never change, so their token counts are kept (bounded): counting a long
+// conversation's history again on every turn would be most of the CPU spent before the first token.
+const FINAL_STATUSES = new Set(['complete', 'aborted', 'error']);
+const counted = new Map<string, number>();
+function historyTokens(m: ChatMessage): number {
+  if (m.role !== 'user' && !FINAL_STATUSES.has(m.metadata?.status ?? '')) return messageTokens(m);
+  let n = counted.get(m.id);
+  if (n === undefined) {
+    n = messageTokens(m);
+    if (counted.size >= 50_000) counted.delete(counted.keys().next().value!);
+    counted.set(m.id, n);
+  }
+  return n;
+}
+
 /** The newest messages of the conversation whose tokens fit `budget`, oldest first. */
 export async function loadHistory(caller: Caller, conversationId: string, budget: number, excludeId?: string): Promise<ChatMessage[]> {
-  const rows = await Interaction.findAll({
+  // Plain rows without the embedding column: parsing 200 vectors per turn would sit before the first token.
+  const rows = (await Interaction.findAll({
+    attributes: ['id', 'data', 'createdAt'],
     where: { tenantId: caller.tenantId, userId: caller.userId, conversationId, interactionType: 'message' },
     order: [['createdAt', 'DESC'], ['id', 'DESC']],
     limit: 200,
-  });
+    raw: true,
+  })) as Interaction[];
   const picked: ChatMessage[] = [];
   let used = 0;
   for (const row of rows) {
     if (row.id === excludeId) continue;
     const m = toMessage(row);
-    const t = messageTokens(m);
+    const t = historyTokens(m);
     if (used + t > budget && picked.length > 0) break;
     used += t;
     picked.push(m);
@@ -53,10 +71,10 @@ export interface RecalledPassage {
   at: Date;
 }
 
-/** Passages from the same user's other conversations most similar to `text`. */
-export async function recall(caller: Caller, conversationId: string, text: string, opts: { k?: number; minSimilarity?: number } = {}): Promise<RecalledPassage[]> {
-  if (!text.trim()) return [];
-  const [vector] = await embedder().embed([text]);
+/** Passages from the same user's other conversations most similar to `query` (a text, or its embedding). */
+export async function recall(caller: Caller, conversationId: string, query: string | number[], opts: { k?: number; minSimilarity?: number } = {}): Promise<RecalledPassage[]> {
+  const vector = typeof query === 'string' ? await embedText(query) : query;
+  if (!vector) return [];
   const rows = await db().query<{ conversation_id: string; data: ChatMessage; similarity: number; created_at: Date }>(
     `SELECT conversation_id, data, 1 - (embedding <=> :v::vector) AS similarity, created_at
        FROM agents_interaction
@@ -64,7 +82,7 @@ export async function recall(caller: Caller, conversationId: string, text: strin
         AND embedding IS NOT NULL AND conversation_id IS DISTINCT FROM :conversationId
       ORDER BY embedding <=> :v::vector
       LIMIT :k`,
-    { replacements: { v: toVectorLiteral(vector!), tenantId: caller.tenantId, userId: caller.userId, conversationId, k: opts.k ?? 3 }, type: QueryTypes.SELECT },
+    { replacements: { v: toVectorLiteral(vector), tenantId: caller.tenantId, userId: caller.userId, conversationId, k: opts.k ?? 3 }, type: QueryTypes.SELECT },
   );
   return rows
     .filter((r) => r.similarity >= (opts.minSimilarity ?? 0.2))
@@ -72,9 +90,11 @@ export async function recall(caller: Caller, conversationId: string, text: strin
 }
 
 /** The embedding stored with a message for later recall (its text, bounded). */
-export async function embedForRecall(m: ChatMessage): Promise<number[] | undefined> {
-  const text = messageText(m);
-  if (!text) return undefined;
+export const embedForRecall = (m: ChatMessage): Promise<number[] | undefined> => embedText(messageText(m));
+
+/** One embedding of a text (bounded), used both to recall with and to be recalled by. */
+export async function embedText(text: string): Promise<number[] | undefined> {
+  if (!text.trim()) return undefined;
   const [v] = await embedder().embed([truncateToTokens(text, 500)]);
   return v;
 }

@@ -33,6 +33,8 @@ export function countTokens(text: string, encoding: Encoding = 'cl100k_base'): n
 
 /** The longest prefix of `text` that fits in `maxTokens` (cut on a token boundary). */
 export function truncateToTokens(text: string, maxTokens: number, encoding: Encoding = 'cl100k_base'): string {
+  // Every token is at least one UTF-8 byte: a text with no more bytes than the limit fits without encoding.
+  if (Buffer.byteLength(text, 'utf8') <= maxTokens) return text;
   const tokens = encode(text, encoding);
   return tokens.length <= maxTokens ? text : decode(tokens.slice(0, Math.max(0, maxTokens)), encoding);
 }
