@@ -314,6 +314,11 @@ async function runTurn(args: {
       if (userEmbedding)
         await Interaction.update({ embedding: userEmbedding }, { where: { id: args.userMessageId, tenantId: auth.tenantId }, transaction });
       await saveMessage(auth, conversationId, message, transaction, embedding);
+      // One row per tool call: a continuation (after an approval) rewrites the rows of its message.
+      await Interaction.destroy({
+        where: { tenantId: auth.tenantId, conversationId, interactionType: 'tool_call', data: { messageId: assistantMessageId } },
+        transaction,
+      });
       for (const p of message.parts) {
         if (!p.type.startsWith('tool-')) continue;
         const tp = p as { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string };

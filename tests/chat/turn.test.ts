@@ -230,7 +230,8 @@ describe('tool approval', () => {
     const stored = await storedMessages(asked.conversationId);
     expect(stored.map((m) => m.data.role)).toEqual(['user', 'assistant']);
     expect(stored[1]!.data.metadata.status).toBe('complete');
-    expect((await storedToolCalls(asked.conversationId)).map((t) => t.data.state)).toEqual(['approval-requested', 'output-available']);
+    // One row per tool call, holding its final state.
+    expect((await storedToolCalls(asked.conversationId)).map((t) => t.data.state)).toEqual(['output-available']);
     // Both turns are metered: the question (36) and the approved continuation (59).
     expect((await chatDebits(team.tenantId)).map((d) => d.amount)).toEqual([-36, -59]);
   });
