@@ -249,7 +249,8 @@ export const listDocumentsTool = defineTool({
   idempotent: true,
   needsApproval: false,
   intents: {
-    patterns: [/^(?!.*\b(knowledge|kb)\b).*\b(list|show|which|what|find)\b.*\b(documents|docs|reports|files)\b/i],
+    // Questions about what documents *say* belong to the knowledge base, not to this listing.
+    patterns: [/^(?!.*\b(knowledge|kb|say|says|said|according|mention|about)\b).*\b(list|show|which|what|find)\b.*\b(documents|docs|reports|files)\b/i],
     extract: (text) => {
       const format = FORMAT_WORDS.find(([re]) => re.test(text))?.[1];
       return { ...(format ? { format } : {}), ...(/\b(my|i (made|created|generated))\b/i.test(text) ? { mine: true } : {}) };
