@@ -5,21 +5,12 @@
 // and workers first, so they write new chunks with the new model. With the embedded engine, stop the server
 // first: only one process can open its data directory.
 import { QueryTypes } from 'sequelize';
-import { ConfigError, loadConfig, setConfig } from '../src/config.js';
+import { loadConfigOrExit, setConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { reindexKnowledgeBase } from '../src/kb/reindex.js';
 import { log } from '../src/log.js';
 
-let cfg;
-try {
-  cfg = loadConfig();
-} catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(e.message);
-    process.exit(1);
-  }
-  throw e;
-}
+const cfg = loadConfigOrExit();
 setConfig(cfg);
 log.level = cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL;
 const batchSize = Number(process.argv.find((a) => a.startsWith('--batch-size='))?.split('=')[1] ?? 128);

@@ -4,21 +4,12 @@
 // inside the server process and cannot be opened by a second one. Stops cleanly on SIGINT/SIGTERM: the
 // document in hand is released to the queue.
 import os from 'node:os';
-import { ConfigError, loadConfig, setConfig } from '../src/config.js';
+import { loadConfigOrExit, setConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { startKbWorker } from '../src/kb/worker.js';
 import { log } from '../src/log.js';
 
-let cfg;
-try {
-  cfg = loadConfig();
-} catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(e.message);
-    process.exit(1);
-  }
-  throw e;
-}
+const cfg = loadConfigOrExit();
 if (!cfg.DATABASE_URL) {
   console.error(
     'npm run worker needs DATABASE_URL (PostgreSQL with pgvector). Without it FlowSpark uses its embedded engine, ' +

@@ -1,20 +1,11 @@
 // Process entry point for `npm start`.
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { log } from './log.js';
 import { startServer } from './server.js';
 import './features.js';
 
 const t0 = performance.now();
-let cfg;
-try {
-  cfg = loadConfig();
-} catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(e.message);
-    process.exit(1);
-  }
-  throw e;
-}
+const cfg = loadConfigOrExit();
 
 const running = await startServer(cfg);
 log.info(
