@@ -1,12 +1,12 @@
 // npm run db:maintain: monthly analytics partitions ahead, expired sessions removed, expired free
 // billing periods rolled over (quota counters reset, included tokens credited once).
 import { deleteExpiredSessions } from '../src/auth/sessions.js';
-import { loadConfig, setConfig } from '../src/config.js';
+import { loadConfigOrExit, setConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { ensureAnalyticsPartitions } from '../src/db/partitions.js';
 import { rollOverPeriods } from '../src/billing/subscriptions.js';
 
-const cfg = loadConfig();
+const cfg = loadConfigOrExit();
 setConfig(cfg);
 const database = await openDatabase(cfg);
 try {

@@ -1,11 +1,11 @@
 // npm run db:migrate [up|down|status] [--to NAME]: migrations against DATABASE_URL or the embedded default.
-import { loadConfig } from '../src/config.js';
+import { loadConfigOrExit } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { createMigrator } from '../src/db/migrate.js';
 import { ensureAnalyticsPartitions } from '../src/db/partitions.js';
 import { log } from '../src/log.js';
 
-const cfg = loadConfig();
+const cfg = loadConfigOrExit();
 log.level = cfg.LOG_LEVEL;
 const [cmd = 'up', ...rest] = process.argv.slice(2);
 const to = rest[rest.indexOf('--to') + 1];
