@@ -216,14 +216,14 @@ describe('approvals as Adaptive Cards', () => {
     expect(final.body.text).toContain('Approved');
     expect(final.body.text).toContain("I've forgotten your tone preference.");
     const tools = await rows<{ state: string }>(`SELECT data->>'state' AS state FROM agents_interaction WHERE tenant_id = :t AND interaction_type = 'tool_call' ORDER BY created_at`, { t: s.team.tenantId });
-    expect(tools.map((t) => t.state)).toEqual(['approval-requested', 'output-available']);
+    expect(tools.map((t) => t.state)).toEqual(['output-available']); // one row per tool call, final state
     expect(await footprint(s.team.tenantId)).toMatchObject({ conversations: 1, debits: 2 });
 
     // Submitting again (a new activity id) starts nothing.
     await post(activity(s, { value: approve.data, replyToId: cardActivityId }));
     await backgroundIdle();
     expect(repliesTo(s.conversationId).at(-1)!.body.text).toMatch(/no tool call waiting/i);
-    expect(await footprint(s.team.tenantId)).toMatchObject({ debits: 2, toolCalls: 2 });
+    expect(await footprint(s.team.tenantId)).toMatchObject({ debits: 2, toolCalls: 1 });
   });
 
   it('refuses an approval from someone else in the chat', async () => {
