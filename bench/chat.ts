@@ -123,8 +123,8 @@ async function loadProcess() {
     await phase('socket', rounds, concurrency, (i) => socketTurn(sockets[i]!));
     for (const s of sockets) s.socket.disconnect();
   }
-  process.stdout.write(`RESULT ${JSON.stringify(results)}\n`);
-  process.exit(0);
+  // Writes to a pipe are asynchronous: exit only once the (large) line is flushed.
+  process.stdout.write(`RESULT ${JSON.stringify(results)}\n`, () => process.exit(0));
 }
 
 /** This script in another process (`node --import tsx bench/chat.ts <role>`), read line by line. */
