@@ -52,7 +52,8 @@ export function auditAs(
   );
 }
 
-function normaliseIp(ip?: string | null): string | null {
+/** Addresses as stored in INET columns: IPv4-mapped IPv6 unwrapped, anything that is not an address dropped. */
+export function normaliseIp(ip?: string | null): string | null {
   if (!ip) return null;
   const v = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   return /^[0-9a-fA-F:.]+$/.test(v) ? v : null;

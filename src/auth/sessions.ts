@@ -2,6 +2,7 @@
 // validateSessionToken slides the expiry forward when less than half of it is left; invalidating
 // deletes the row. Expired rows are deleted when met.
 import { Op, type Transaction } from 'sequelize';
+import { normaliseIp } from '../analytics/audit.js';
 import { config } from '../config.js';
 import { Session, Tenant, User } from '../db/models/index.js';
 import { hashToken, randomToken } from './tokens.js';
@@ -17,7 +18,7 @@ export async function createSession(
   const id = hashToken(token);
   const expiresAt = new Date(Date.now() + config().SESSION_TTL_DAYS * DAY);
   await Session.create(
-    { id, userId: user.id, tenantId: user.tenantId, expiresAt, ipAddress: cleanIp(meta.ip), userAgent: meta.userAgent?.slice(0, 1000) ?? null },
+    { id, userId: user.id, tenantId: user.tenantId, expiresAt, ipAddress: normaliseIp(meta.ip), userAgent: meta.userAgent?.slice(0, 1000) ?? null },
     { transaction },
   );
   return { token, expiresAt, id };
@@ -60,10 +61,4 @@ export async function invalidateUserSessions(userId: string, transaction?: Trans
 
 export async function deleteExpiredSessions(): Promise<number> {
   return Session.destroy({ where: { expiresAt: { [Op.lte]: new Date() } } });
-}
-
-function cleanIp(ip?: string) {
-  if (!ip) return null;
-  const v = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return /^[0-9a-fA-F:.]+$/.test(v) ? v : null;
 }

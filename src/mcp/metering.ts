@@ -10,6 +10,7 @@
 // own. The queue is flushed when the server or the stdio process stops; a crash can lose at most the
 // last FLUSH_MS of rows (logged when a flush fails).
 import type { Transaction } from 'sequelize';
+import { normaliseIp } from '../analytics/audit.js';
 import type { AuthContext } from '../auth/context.js';
 import { debitTokens } from '../billing/ledger.js';
 import { db } from '../db/index.js';
@@ -63,12 +64,6 @@ function auditRow(r: ToolCallRecord, at: Date) {
   };
 }
 
-/** As src/analytics/audit.ts stores addresses: IPv4-mapped IPv6 unwrapped, anything else dropped. */
-function normaliseIp(ip?: string | null): string | null {
-  if (!ip) return null;
-  const v = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return /^[0-9a-fA-F:.]+$/.test(v) ? v : null;
-}
 
 async function writeRows(entries: { r: ToolCallRecord; at: Date }[], transaction: Transaction) {
   await Usage.bulkCreate(entries.map((e) => usageRow(e.r, e.at)), { transaction });
