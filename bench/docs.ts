@@ -12,11 +12,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun, WidthType } from 'docx';
 import ExcelJS from 'exceljs';
 import { PDFDocument, StandardFonts, rgb, type PDFFont } from 'pdf-lib';
 import { renderDocument, type DocumentContent, type DocumentFormat } from '../src/documents/render/index.js';
+import { ensureBenchDatabase } from './support/database.js';
 
 const lorem =
   'The quarter closed above plan in every region, driven by renewals and a strong finish in June. ' +
@@ -178,7 +178,7 @@ async function fullPath(): Promise<{ generate: (format: DocumentFormat) => Gen; 
   if (process.env.BENCH_SKIP_DB) return undefined;
   const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/fs_bench';
   try {
-    await ensureDatabase(url);
+    await ensureBenchDatabase(url);
   } catch (err) {
     console.log(`\n(generateDocument not measured: PostgreSQL unreachable at ${url}: ${(err as Error).message})`);
     return undefined;
@@ -207,26 +207,6 @@ async function fullPath(): Promise<{ generate: (format: DocumentFormat) => Gen; 
   };
 }
 
-async function ensureDatabase(target: string) {
-  const name = decodeURIComponent(new URL(target).pathname.slice(1));
-  const admin = new URL(target);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-  const bench = new pg.Client({ connectionString: target });
-  await bench.connect();
-  try {
-    await bench.query('CREATE EXTENSION IF NOT EXISTS vector');
-  } finally {
-    await bench.end();
-  }
-}
 
 const full = await fullPath();
 const results: { format: string; ours: number; full?: number; fullConcurrent?: number; direct: number; oursKb: number; directKb: number }[] = [];

@@ -11,7 +11,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { QueryTypes } from 'sequelize';
 import type { AuthContext } from '../src/auth/context.js';
@@ -26,6 +25,7 @@ import { EXACT_SEARCH_MAX_CHUNKS, HNSW_EF_SEARCH, nearestChunks, searchKnowledge
 import { createVectorIndex, dropVectorIndex } from '../src/kb/vector-column.js';
 import { processNextKbDocument } from '../src/kb/worker.js';
 import { log } from '../src/log.js';
+import { ensureBenchDatabase } from './support/database.js';
 
 const TOTAL_CHUNKS = 100_000;
 const TENANTS = 50;
@@ -37,7 +37,7 @@ const QUERIES = 200;
 const reuse = process.argv.includes('--reuse');
 
 const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/fs_bench';
-await ensureDatabase(url);
+await ensureBenchDatabase(url);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fs-bench-kb-'));
 // Offline embedder whatever the shell says; no statement timeout (the index build takes a while).
 log.level = 'warn';
@@ -292,24 +292,3 @@ await database.close();
 fs.rmSync(dataDir, { recursive: true, force: true });
 process.exit(0);
 
-async function ensureDatabase(target: string) {
-  const u = new URL(target);
-  const name = decodeURIComponent(u.pathname.slice(1));
-  const admin = new URL(target);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!exists.rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-  const db = new pg.Client({ connectionString: target });
-  await db.connect();
-  try {
-    await db.query('CREATE EXTENSION IF NOT EXISTS vector');
-  } finally {
-    await db.end();
-  }
-}

@@ -7,43 +7,19 @@
 //
 // The database is created (with the vector extension) when missing and migrated; the bench adds its own
 // tenants and leaves the rest alone.
-import pg from 'pg';
 import { QueryTypes } from 'sequelize';
 import { debitTokens, creditTokens } from '../src/billing/ledger.js';
 import { loadConfig, setConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { log } from '../src/log.js';
+import { ensureBenchDatabase } from './support/database.js';
 
 const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/fs_bench';
 const seconds = Number(process.env.BENCH_SECONDS || 3);
 const INITIAL = 1_000_000_000;
 
-async function ensureDatabase(target: string) {
-  const u = new URL(target);
-  const name = decodeURIComponent(u.pathname.slice(1));
-  const admin = new URL(target);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-      console.log(`created database ${name}`);
-    }
-  } finally {
-    await client.end();
-  }
-  const db = new pg.Client({ connectionString: target });
-  await db.connect();
-  try {
-    await db.query('CREATE EXTENSION IF NOT EXISTS vector');
-  } finally {
-    await db.end();
-  }
-}
 
-await ensureDatabase(url);
+await ensureBenchDatabase(url);
 const cfg = loadConfig({ ...process.env, DATABASE_URL: url, DB_POOL_MAX: '70', LOG_LEVEL: 'warn', RUN_WORKERS: 'false' });
 setConfig(cfg);
 log.level = 'warn';
