@@ -300,6 +300,8 @@ describe.skipIf(!hasChromium)('the widget in Chromium', () => {
         await sendMessage(page, 'show me the payload');
         await assistantWith(page, 'Here it is:').waitFor();
         await widget(page, '.fs-tool[data-tool="show_payload"][data-state="output-available"]').waitFor();
+        // Let that turn finish (stored and charged) before the next message, or the server answers turn_in_progress.
+        await widget(page, '.fs-assistant:not([aria-busy])').last().waitFor();
         // A model reply with raw HTML (an OpenAI-compatible server).
         setConfig({ ...config(), OPENAI_BASE_URL: fake.url });
         await sendMessage(page, 'say something');
