@@ -48,6 +48,8 @@ export const configSchema = z.object({
   CHAT_TURNS_PER_MINUTE: int(1, 10_000).default(20),
   CHAT_CONCURRENT_TURNS: int(1, 100).default(2),
   MODEL_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  STREAM_COALESCE_MS: int(0, 100).default(15),
+  RECALL_EMBEDDER: z.enum(['local', 'provider']).default('local'),
   /** Pause between the offline model's streamed chunks (demos, and tests that reload mid-reply). */
   OFFLINE_MODEL_DELAY_MS: int(0, 10_000).default(0),
 

@@ -8,7 +8,8 @@ import { auditAs } from '../analytics/audit.js';
 import type { AuthContext } from '../auth/context.js';
 import { db } from '../db/index.js';
 import { Conversation, Interaction } from '../db/models/index.js';
-import { notFound } from '../errors.js';
+import { sql, sqlTransaction } from '../db/sql.js';
+import { conflict, notFound } from '../errors.js';
 import type { Channel } from '../tools/registry.js';
 
 type Caller = Pick<AuthContext, 'tenantId' | 'userId'> & Partial<Omit<AuthContext, 'channel'>>;
@@ -44,36 +45,6 @@ export async function getConversation(caller: Caller, id: string, transaction?: 
   const c = isUuid ? await Conversation.findOne({ where: { id, tenantId: caller.tenantId, userId: caller.userId }, transaction }) : null;
   if (!c) throw notFound('Conversation', 'conversation_not_found');
   return c;
-}
-
-/** Find the caller's conversation by our id or a client's own chat id (useChat ids), or create it. */
-export async function resolveConversation(
-  caller: Caller,
-  opts: { id?: string; channel: Channel; firstText: string; externalId?: string },
-  transaction: Transaction,
-): Promise<{ conversation: Conversation; created: boolean }> {
-  if (opts.id) {
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.id);
-    const byId = isUuid ? await Conversation.findOne({ where: { id: opts.id, tenantId: caller.tenantId }, transaction }) : null;
-    if (byId) {
-      if (byId.userId !== caller.userId) throw notFound('Conversation', 'conversation_not_found');
-      return { conversation: byId, created: false };
-    }
-  }
-  const externalId = opts.externalId ?? (opts.id && !/^[0-9a-f-]{36}$/i.test(opts.id) ? opts.id : undefined);
-  if (opts.id && !externalId) throw notFound('Conversation', 'conversation_not_found');
-  if (externalId) {
-    const byExternal = await Conversation.findOne({ where: { tenantId: caller.tenantId, channel: opts.channel, externalId }, transaction });
-    if (byExternal) {
-      if (byExternal.userId !== caller.userId) throw notFound('Conversation', 'conversation_not_found');
-      return { conversation: byExternal, created: false };
-    }
-  }
-  const conversation = await Conversation.create(
-    { tenantId: caller.tenantId, userId: caller.userId, title: titleFrom(opts.firstText), channel: opts.channel, externalId: externalId ?? null },
-    { transaction },
-  );
-  return { conversation, created: true };
 }
 
 export async function listConversations(caller: Caller, opts: { limit: number; offset: number }) {
@@ -164,3 +135,178 @@ export const messageText = (m: Pick<UIMessage, 'parts'>) =>
     .map((p) => p.text)
     .join('\n')
     .trim();
+
+// ---- the turn's hot path: plain SQL, few round trips (see src/db/sql.ts) --------------------------------
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface TurnContext {
+  balance: number;
+  tenantName: string;
+  user: { firstName: string | null; timezone: string | null; language: string | null };
+  preferences: { key: string; value: unknown }[];
+  /** The caller's conversation this turn continues, or the one to create. */
+  conversation: { id: string; created: boolean; title: string; externalId: string | null };
+}
+
+/**
+ * Everything a new turn needs before it can call the model, in ONE query: the tenant's balance, names
+ * for the prompt, the user's preferences, and the conversation named by our id or the client's own id
+ * (`externalId`, or a non-uuid `id` such as useChat's). A conversation of another user or tenant is
+ * "not found"; an unknown external id makes a new conversation.
+ */
+export async function loadTurnContext(
+  caller: Caller,
+  opts: { id?: string; channel: Channel; firstText: string; externalId?: string },
+): Promise<TurnContext> {
+  const byUuid = opts.id && UUID_RE.test(opts.id) ? opts.id : null;
+  const externalId = opts.externalId ?? (opts.id && !/^[0-9a-f-]{36}$/i.test(opts.id) ? opts.id : undefined);
+  if (opts.id && !byUuid && !externalId) throw notFound('Conversation', 'conversation_not_found');
+  type Ref = { id: string; userId: string; title: string; externalId: string | null } | null;
+  const [row] = await sql<{
+    tenant_name: string;
+    first_name: string | null;
+    timezone: string | null;
+    language: string | null;
+    balance: number;
+    preferences: { key: string; value: unknown }[];
+    by_id: Ref;
+    by_external: Ref;
+  }>(
+    `SELECT t.name AS tenant_name, u.first_name, u.timezone, u.language,
+            COALESCE((SELECT b.balance FROM billing_token_balance b WHERE b.tenant_id = t.id), 0) AS balance,
+            COALESCE((SELECT json_agg(json_build_object('key', p.key, 'value', p.value) ORDER BY p.key)
+                        FROM agents_preference p WHERE p.tenant_id = t.id AND p.user_id = u.id), '[]'::json) AS preferences,
+            (SELECT json_build_object('id', c.id, 'userId', c.user_id, 'title', c.title, 'externalId', c.external_id)
+               FROM agents_conversation c WHERE c.tenant_id = t.id AND c.id = $3::uuid) AS by_id,
+            (SELECT json_build_object('id', c.id, 'userId', c.user_id, 'title', c.title, 'externalId', c.external_id)
+               FROM agents_conversation c WHERE c.tenant_id = t.id AND c.channel = $4 AND c.external_id = $5) AS by_external
+       FROM core_tenant t JOIN core_user u ON u.tenant_id = t.id AND u.id = $2
+      WHERE t.id = $1`,
+    [caller.tenantId, caller.userId, byUuid, opts.channel, externalId ?? null],
+  );
+  if (!row) throw notFound('User', 'user_not_found');
+  const found = row.by_id ?? (externalId ? row.by_external : null);
+  if (found && found.userId !== caller.userId) throw notFound('Conversation', 'conversation_not_found');
+  if (!found && byUuid && !externalId) throw notFound('Conversation', 'conversation_not_found');
+  return {
+    balance: row.balance,
+    tenantName: row.tenant_name,
+    user: { firstName: row.first_name, timezone: row.timezone, language: row.language },
+    preferences: row.preferences,
+    conversation: found
+      ? { id: found.id, created: false, title: found.title, externalId: found.externalId }
+      : { id: crypto.randomUUID(), created: true, title: titleFrom(opts.firstText), externalId: externalId ?? null },
+  };
+}
+
+/**
+ * Store the user's message (and create its conversation when new) in one statement. The commit does not
+ * wait for its own WAL flush: the row is durable within the WAL writer's delay, and the turn's end
+ * (usage and ledger) commits synchronously after it.
+ */
+export async function storeUserMessage(caller: Caller, channel: Channel, conversation: TurnContext['conversation'], message: ChatMessage): Promise<void> {
+  const rows = await sqlTransaction(
+    (q) =>
+      q(
+        `WITH conv AS (
+           INSERT INTO agents_conversation (id, tenant_id, user_id, title, channel, external_id, last_message_at)
+           SELECT $3, $1, $2, $4, $5, $6, NOW() WHERE $7::boolean
+           RETURNING id),
+         touched AS (
+           UPDATE agents_conversation SET last_message_at = NOW(), updated_at = NOW()
+            WHERE id = $3 AND tenant_id = $1 AND user_id = $2 AND NOT $7::boolean
+           RETURNING id)
+         INSERT INTO agents_interaction (id, tenant_id, user_id, conversation_id, interaction_type, data, created_at)
+         SELECT $8, $1, $2, $3, 'message', $9::jsonb, NOW()
+          WHERE EXISTS (SELECT 1 FROM conv) OR EXISTS (SELECT 1 FROM touched)
+         RETURNING id`,
+        [
+          caller.tenantId,
+          caller.userId,
+          conversation.id,
+          conversation.title,
+          channel,
+          conversation.externalId,
+          conversation.created,
+          message.id,
+          JSON.stringify(message),
+        ],
+      ),
+    { asyncCommit: true },
+  ).catch((err: { code?: string; constraint?: string }) => {
+    // Two first messages racing to create the same client-named conversation: the second one loses.
+    if (err.code === '23505' && err.constraint === 'idx_conversation_external')
+      throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+    throw err;
+  });
+  if (rows.length === 0) throw notFound('Conversation', 'conversation_not_found'); // deleted meanwhile
+}
+
+export interface ToolCallRow {
+  messageId: string;
+  toolName: string;
+  toolCallId: string;
+  state: string;
+  input?: unknown;
+  output?: unknown;
+  errorText?: string;
+}
+
+/**
+ * The turn's stored outcome in one statement, inside the caller's transaction (the one that also
+ * debits the ledger): the assistant message (a continuation rewrites its row), one tool_call row per
+ * tool invocation (replacing the message's earlier ones), the user message's embedding, the
+ * conversation's last activity, and the turn's analytics_usage row.
+ */
+export async function storeTurnEnd(
+  caller: Caller,
+  args: {
+    conversationId: string;
+    message: ChatMessage;
+    embedding?: number[];
+    userMessageId?: string;
+    userEmbedding?: number[];
+    toolCalls: ToolCallRow[];
+    usage: { activityType: string; tokensUsed: number; executionTimeSeconds: number; metadata: Record<string, unknown> };
+  },
+  transaction: Transaction,
+): Promise<void> {
+  const vector = (v?: number[]) => (v ? `[${v.join(',')}]` : null);
+  await sql(
+    `WITH user_embedding AS (
+       UPDATE agents_interaction SET embedding = $7::vector
+        WHERE $7::text IS NOT NULL AND id = $6 AND tenant_id = $1 AND user_id = $2),
+     message AS (
+       INSERT INTO agents_interaction AS i (id, tenant_id, user_id, conversation_id, interaction_type, data, embedding, created_at)
+       VALUES ($4, $1, $2, $3, 'message', $5::jsonb, $8::vector, NOW())
+       ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, embedding = COALESCE(EXCLUDED.embedding, i.embedding)
+        WHERE i.tenant_id = EXCLUDED.tenant_id AND i.user_id = EXCLUDED.user_id),
+     conversation AS (
+       UPDATE agents_conversation SET last_message_at = NOW(), updated_at = NOW() WHERE id = $3 AND tenant_id = $1),
+     old_tools AS (
+       DELETE FROM agents_interaction
+        WHERE tenant_id = $1 AND conversation_id = $3 AND interaction_type = 'tool_call' AND data->>'messageId' = $4::text),
+     new_tools AS (
+       INSERT INTO agents_interaction (tenant_id, user_id, conversation_id, interaction_type, data, created_at)
+       SELECT $1, $2, $3, 'tool_call', d, NOW() FROM jsonb_array_elements($9::jsonb) AS d)
+     INSERT INTO analytics_usage (tenant_id, user_id, activity_type, tokens_used, execution_time_seconds, metadata, created_at)
+     VALUES ($1, $2, $10, $11, $12, $13::jsonb, NOW())`,
+    [
+      caller.tenantId,
+      caller.userId,
+      args.conversationId,
+      args.message.id,
+      JSON.stringify(args.message),
+      args.userMessageId ?? null,
+      vector(args.userEmbedding),
+      vector(args.embedding),
+      JSON.stringify(args.toolCalls),
+      args.usage.activityType,
+      args.usage.tokensUsed,
+      args.usage.executionTimeSeconds,
+      JSON.stringify(args.usage.metadata),
+    ],
+    transaction,
+  );
+}

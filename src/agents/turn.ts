@@ -12,22 +12,31 @@ import {
   type LanguageModelUsage,
   type UIMessageChunk,
 } from 'ai';
-import { recordUsage } from '../analytics/usage.js';
 import type { AuthContext } from '../auth/context.js';
 import { policies, authorize } from '../auth/policies.js';
-import { assertHasTokens, debitTokens } from '../billing/ledger.js';
+import { debitTokens, insufficientTokens } from '../billing/ledger.js';
 import { config } from '../config.js';
 import { db } from '../db/index.js';
-import { Interaction, Tenant, User } from '../db/models/index.js';
-import { AppError, badRequest, conflict } from '../errors.js';
+import { Interaction } from '../db/models/index.js';
+import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { log } from '../log.js';
 import { toolsFor } from '../tools/index.js';
 import type { Channel } from '../tools/registry.js';
 import { toAiTools } from './ai-tools.js';
-import { getMessage, messageText, resolveConversation, saveMessage, type ChatMessage, type MessageMetadata } from './conversations.js';
+import {
+  getMessage,
+  loadTurnContext,
+  messageText,
+  saveMessage,
+  storeTurnEnd,
+  storeUserMessage,
+  type ChatMessage,
+  type MessageMetadata,
+  type ToolCallRow,
+  type TurnContext,
+} from './conversations.js';
 import { acquireTurnSlot } from './limits.js';
 import { embedForRecall, embedText, loadHistory, recall } from './memory.js';
-import { listPreferences } from './preferences.js';
 import { systemPrompt } from './prompt.js';
 import { chatModel } from './provider.js';
 import { turnHub } from './turn-hub.js';
@@ -119,96 +128,87 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
   } else if (input.approvals.length === 0) throw badRequest('unknown_approval', 'No approval answer was given.');
 
   const release = await acquireTurnSlot(auth.userId);
-  // What the prompt needs besides the conversation is read while the user's message is stored.
-  const profile = loadProfile(auth);
-  profile.catch(() => undefined);
   try {
-    await assertHasTokens(auth.tenantId);
+    // One query: the balance, names and preferences for the prompt, and the conversation (owner checked).
+    const context = await loadTurnContext(auth, { id: input.conversationId, channel: input.channel, firstText: text, externalId: input.externalId });
+    if (context.balance <= 0) throw insufficientTokens();
+    if (input.approvals && context.conversation.created) throw notFound('Conversation', 'conversation_not_found');
     const model = chatModel();
-    const userMessageId = input.approvals ? undefined : crypto.randomUUID();
-    const userMessage: ChatMessage | undefined = userMessageId
-      ? { id: userMessageId, role: 'user', parts: [{ type: 'text', text }], metadata: { ...(input.clientMessageId ? { clientId: input.clientMessageId } : {}) } }
-      : undefined;
-
-    // Store the user's side first (a short transaction): their message survives whatever happens next.
-    // The turn is registered in the hub inside it, so a second message racing into the same
-    // conversation is refused before anything of it is stored.
+    const conversationId = context.conversation.id;
     const controller = new AbortController();
     const turnId = crypto.randomUUID();
     const hub = turnHub();
-    let registered: string | undefined;
-    let assistantMessageId = '';
-    let conversation, created: boolean, continued: ChatMessage | undefined;
-    let userVector: Promise<number[] | undefined> | undefined;
-    try {
-      ({ conversation, created, continued } = await db().transaction(async (transaction) => {
-        // The message is written to the WAL and flushed within the WAL writer's delay instead of waiting
-        // for this commit's own fsync: a few ms off every first token. Ledger changes stay synchronous.
-        if (config().DATABASE_URL) await db().query('SET LOCAL synchronous_commit = off', { transaction });
-        const { conversation, created } = await resolveConversation(
-          auth,
-          { id: input.conversationId, channel: input.channel, firstText: text, externalId: input.externalId },
-          transaction,
-        );
-        let continued: ChatMessage | undefined;
-        if (!userMessage) {
-          const last = await Interaction.findOne({
-            where: { tenantId: auth.tenantId, userId: auth.userId, conversationId: conversation.id, interactionType: 'message' },
-            order: [['createdAt', 'DESC'], ['id', 'DESC']],
-            transaction,
-            lock: transaction.LOCK.UPDATE,
-          });
-          const lastMessage = last ? await getMessage(auth, conversation.id, last.id, transaction) : null;
-          if (!lastMessage || lastMessage.role !== 'assistant' || lastMessage.metadata?.status !== 'awaiting_approval')
-            throw conflict('no_pending_approval', 'This conversation has no tool call waiting for approval.');
-          continued = applyApprovals(lastMessage, input.approvals!);
-          continued.metadata = { ...continued.metadata, status: 'streaming' };
-        }
-        assistantMessageId = continued?.id ?? crypto.randomUUID();
-        if (!(await hub.begin({ turnId, conversationId: conversation.id, userId: auth.userId, assistantMessageId }, controller)))
-          throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
-        registered = conversation.id;
-        // The embedding (a provider call) runs while the message is stored: recall needs it before the
-        // first token. Started only once the conversation and the turn are known to be the caller's.
-        if (userMessage) userVector = embedText(text).catch(() => undefined);
-        if (userMessage) await saveMessage(auth, conversation.id, userMessage, transaction);
-        else await saveMessage(auth, conversation.id, continued!, transaction);
-        return { conversation, created, continued };
-      }));
-    } catch (e) {
-      if (registered) await hub.end(registered, 0);
-      throw e;
+
+    // A new user message. The turn is registered in the hub first, so a second message racing into the
+    // same conversation is refused before anything of it is stored. Then, at the same time, the message
+    // is stored (with its conversation when new), the history is read and the message is embedded for
+    // recall. The model is called only once the message is stored: it survives whatever happens next.
+    if (!input.approvals) {
+      const userMessageId = crypto.randomUUID();
+      const assistantMessageId = crypto.randomUUID();
+      const userMessage: ChatMessage = {
+        id: userMessageId,
+        role: 'user',
+        parts: [{ type: 'text', text }],
+        metadata: { ...(input.clientMessageId ? { clientId: input.clientMessageId } : {}) },
+      };
+      if (!(await hub.begin({ turnId, conversationId, userId: auth.userId, assistantMessageId }, controller)))
+        throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+      const userVector = embedText(text).catch(() => undefined);
+      const history = context.conversation.created
+        ? Promise.resolve([userMessage])
+        : loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS, userMessage);
+      history.catch(() => undefined);
+      try {
+        await storeUserMessage(auth, input.channel, context.conversation, userMessage);
+      } catch (e) {
+        await hub.end(conversationId, 0);
+        throw e;
+      }
+      const done = runTurn({ context, history, auth, channel: input.channel, conversationId, assistantMessageId, userMessageId, userVector, controller, model, release });
+      return { turnId, conversationId, userMessageId, assistantMessageId, created: context.conversation.created, done };
     }
 
-    const done = runTurn({
-      profile,
-      auth,
-      channel: input.channel,
-      conversationId: conversation.id,
-      assistantMessageId,
-      userMessageId,
-      userVector,
-      controller,
-      model,
-      release,
-    });
-    return { turnId, conversationId: conversation.id, userMessageId, assistantMessageId, created, done };
+    // Answers to tool approvals: the conversation's last assistant message (locked) takes them, and the
+    // turn resumes it.
+    let registered = false;
+    let assistantMessageId = '';
+    try {
+      await db().transaction(async (transaction) => {
+        const last = await Interaction.findOne({
+          where: { tenantId: auth.tenantId, userId: auth.userId, conversationId, interactionType: 'message' },
+          order: [['createdAt', 'DESC'], ['id', 'DESC']],
+          transaction,
+          lock: transaction.LOCK.UPDATE,
+        });
+        const lastMessage = last ? await getMessage(auth, conversationId, last.id, transaction) : null;
+        if (!lastMessage || lastMessage.role !== 'assistant' || lastMessage.metadata?.status !== 'awaiting_approval')
+          throw conflict('no_pending_approval', 'This conversation has no tool call waiting for approval.');
+        const continued = applyApprovals(lastMessage, input.approvals!);
+        continued.metadata = { ...continued.metadata, status: 'streaming' };
+        assistantMessageId = continued.id;
+        if (!(await hub.begin({ turnId, conversationId, userId: auth.userId, assistantMessageId }, controller)))
+          throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+        registered = true;
+        await saveMessage(auth, conversationId, continued, transaction);
+      });
+    } catch (e) {
+      if (registered) await hub.end(conversationId, 0);
+      throw e;
+    }
+    const history = loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS);
+    history.catch(() => undefined);
+    const done = runTurn({ context, history, auth, channel: input.channel, conversationId, assistantMessageId, controller, model, release });
+    return { turnId, conversationId, assistantMessageId, created: false, done };
   } catch (e) {
     await release();
     throw e;
   }
 }
 
-function loadProfile(auth: AuthContext) {
-  return Promise.all([
-    Tenant.findByPk(auth.tenantId),
-    User.findOne({ where: { id: auth.userId, tenantId: auth.tenantId } }),
-    listPreferences(auth),
-  ]);
-}
-
 async function runTurn(args: {
-  profile: ReturnType<typeof loadProfile>;
+  context: TurnContext;
+  history: Promise<ChatMessage[]>;
   auth: AuthContext;
   channel: Channel;
   conversationId: string;
@@ -244,15 +244,15 @@ async function runTurn(args: {
   // later conversations can recall it.
   const userVector = args.userVector ?? Promise.resolve(undefined);
   try {
-    const [[tenant, user, preferences], history, recalled] = await Promise.all([
-      args.profile,
-      loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS),
+    const { context } = args;
+    const [history, recalled] = await Promise.all([
+      args.history,
       userVector.then((v) => (v ? recall(auth, conversationId, v) : [])).catch(() => []),
     ]);
     const system = systemPrompt({
-      tenantName: tenant?.name ?? 'your team',
-      user: { firstName: user?.firstName, email: auth.email, timezone: user?.timezone, language: user?.language, role: auth.role },
-      preferences,
+      tenantName: context.tenantName,
+      user: { ...context.user, email: auth.email, role: auth.role },
+      preferences: context.preferences,
       recalled,
     });
     const tools = toAiTools(toolsFor(auth), {
@@ -324,37 +324,28 @@ async function runTurn(args: {
   try {
     const embedding = status === 'complete' ? await embedForRecall(message).catch(() => undefined) : undefined;
     const userEmbedding = args.userMessageId ? await userVector : undefined;
+    const toolCalls: ToolCallRow[] = [];
+    for (const p of message.parts) {
+      if (!p.type.startsWith('tool-')) continue;
+      const tp = p as { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string };
+      toolCalls.push({ messageId: assistantMessageId, toolName: tp.type.slice(5), toolCallId: tp.toolCallId, state: tp.state, input: tp.input, output: tp.output, errorText: tp.errorText });
+    }
     charged = await db().transaction(async (transaction) => {
-      if (userEmbedding)
-        await Interaction.update({ embedding: userEmbedding }, { where: { id: args.userMessageId, tenantId: auth.tenantId }, transaction });
-      await saveMessage(auth, conversationId, message, transaction, embedding);
-      // One row per tool call: a continuation (after an approval) rewrites the rows of its message.
-      await Interaction.destroy({
-        where: { tenantId: auth.tenantId, conversationId, interactionType: 'tool_call', data: { messageId: assistantMessageId } },
-        transaction,
-      });
-      for (const p of message.parts) {
-        if (!p.type.startsWith('tool-')) continue;
-        const tp = p as { type: string; toolCallId: string; state: string; input?: unknown; output?: unknown; errorText?: string };
-        await Interaction.create(
-          {
-            tenantId: auth.tenantId,
-            userId: auth.userId,
-            conversationId,
-            interactionType: 'tool_call',
-            data: { messageId: assistantMessageId, toolName: tp.type.slice(5), toolCallId: tp.toolCallId, state: tp.state, input: tp.input, output: tp.output, errorText: tp.errorText },
-          },
-          { transaction },
-        );
-      }
-      await recordUsage(
+      await storeTurnEnd(
+        auth,
         {
-          tenantId: auth.tenantId,
-          userId: auth.userId,
-          activityType: 'chat_turn',
-          tokensUsed: usage.totalTokens,
-          executionTimeSeconds: (performance.now() - started) / 1000,
-          metadata: { conversationId, messageId: assistantMessageId, model: model.modelId, channel: args.channel, status, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(auth.apiKeyId ? { apiKeyId: auth.apiKeyId } : {}) },
+          conversationId,
+          message,
+          embedding,
+          userMessageId: args.userMessageId,
+          userEmbedding,
+          toolCalls,
+          usage: {
+            activityType: 'chat_turn',
+            tokensUsed: usage.totalTokens,
+            executionTimeSeconds: (performance.now() - started) / 1000,
+            metadata: { conversationId, messageId: assistantMessageId, model: model.modelId, channel: args.channel, status, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(auth.apiKeyId ? { apiKeyId: auth.apiKeyId } : {}) },
+          },
         },
         transaction,
       );

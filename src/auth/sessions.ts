@@ -4,7 +4,9 @@
 import { Op, type Transaction } from 'sequelize';
 import { normaliseIp } from '../analytics/audit.js';
 import { config } from '../config.js';
-import { Session, Tenant, User } from '../db/models/index.js';
+import { Session } from '../db/models/index.js';
+import { sql } from '../db/sql.js';
+import type { Role } from './roles.js';
 import { hashToken, randomToken } from './tokens.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -25,30 +27,52 @@ export async function createSession(
 }
 
 export interface ValidSession {
-  session: Session;
-  user: User;
-  tenant: Tenant;
+  session: { id: string; userId: string; tenantId: string; expiresAt: Date };
+  user: { id: string; tenantId: string; email: string; role: Role; isActive: boolean };
+  tenant: { id: string; status: string };
 }
 
+/**
+ * One round trip for session, user and tenant (every authenticated request pays it). An expired row is
+ * deleted when met; the expiry slides forward when less than half of it is left.
+ */
 export async function validateSessionToken(token: string): Promise<ValidSession | null> {
   const id = hashToken(token);
-  const session = await Session.findByPk(id);
-  if (!session) return null;
+  const [row] = await sql<{
+    expires_at: Date;
+    user_id: string;
+    tenant_id: string;
+    email: string;
+    role: Role;
+    is_active: boolean | null;
+    tenant_status: string;
+  }>(
+    `SELECT s.expires_at, u.id AS user_id, u.tenant_id, u.email, u.role, u.is_active, t.status AS tenant_status
+       FROM auth_session s
+       JOIN core_user u ON u.id = s.user_id AND u.tenant_id = s.tenant_id
+       JOIN core_tenant t ON t.id = u.tenant_id
+      WHERE s.id = $1`,
+    [id],
+  );
+  if (!row) return null;
   const now = Date.now();
-  if (session.expiresAt.getTime() <= now) {
-    await session.destroy();
+  if (row.expires_at.getTime() <= now) {
+    await sql('DELETE FROM auth_session WHERE id = $1', [id]);
     return null;
   }
-  const user = await User.findOne({ where: { id: session.userId, tenantId: session.tenantId }, include: [Tenant] });
-  if (!user || user.isActive === false) return null;
-  const tenant = (user as unknown as { Tenant: Tenant }).Tenant;
-  if (tenant.status === 'suspended' || tenant.status === 'cancelled') return null;
+  if (row.is_active === false) return null;
+  if (row.tenant_status === 'suspended' || row.tenant_status === 'cancelled') return null;
+  let expiresAt = row.expires_at;
   const ttl = config().SESSION_TTL_DAYS * DAY;
-  if (session.expiresAt.getTime() - now < ttl / 2) {
-    session.expiresAt = new Date(now + ttl);
-    await session.save();
+  if (expiresAt.getTime() - now < ttl / 2) {
+    expiresAt = new Date(now + ttl);
+    await sql(`UPDATE auth_session SET expires_at = $2::timestamptz AT TIME ZONE 'UTC' WHERE id = $1`, [id, expiresAt.toISOString()]);
   }
-  return { session, user, tenant };
+  return {
+    session: { id, userId: row.user_id, tenantId: row.tenant_id, expiresAt },
+    user: { id: row.user_id, tenantId: row.tenant_id, email: row.email, role: row.role, isActive: true },
+    tenant: { id: row.tenant_id, status: row.tenant_status },
+  };
 }
 
 export async function invalidateSession(sessionId: string): Promise<void> {

@@ -2,9 +2,10 @@
 // balance_after is exact: the balance row is locked (SELECT ... FOR UPDATE) for the few statements of
 // the change, so concurrent debits and credits serialise per tenant and never lose, double or go
 // below zero. Callers pass their transaction when the change belongs to a larger unit of work.
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { recordAudit } from '../analytics/audit.js';
 import { db } from '../db/index.js';
+import { sql } from '../db/sql.js';
 import { paymentRequired } from '../errors.js';
 import { emit } from '../events.js';
 
@@ -36,26 +37,18 @@ export const insufficientTokens = () =>
   paymentRequired('insufficient_tokens', 'Your team has no tokens left. Ask an admin to buy a token package or upgrade the plan.');
 
 async function lockBalance(tenantId: string, transaction: Transaction): Promise<BalanceRow> {
-  const sql = db();
   const select = () =>
-    sql.query<BalanceRow>(
-      `SELECT balance, low_balance_threshold, low_balance_alert_sent FROM billing_token_balance WHERE tenant_id = :tenantId FOR UPDATE`,
-      { replacements: { tenantId }, transaction, type: QueryTypes.SELECT },
-    );
+    sql<BalanceRow>(`SELECT balance, low_balance_threshold, low_balance_alert_sent FROM billing_token_balance WHERE tenant_id = $1 FOR UPDATE`, [tenantId], transaction);
   const rows = await select();
   if (rows[0]) return rows[0];
   // First change for this tenant: create the row (a concurrent first change may win; either way, lock it).
-  await sql.query(`INSERT INTO billing_token_balance (tenant_id, balance) VALUES (:tenantId, 0) ON CONFLICT (tenant_id) DO NOTHING`, {
-    replacements: { tenantId },
-    transaction,
-  });
+  await sql(`INSERT INTO billing_token_balance (tenant_id, balance) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING`, [tenantId], transaction);
   return (await select())[0]!;
 }
 
 export async function applyTokenChange(change: LedgerChange, transaction?: Transaction): Promise<LedgerResult> {
   if (!transaction) return db().transaction((t) => applyTokenChange(change, t));
   if (!Number.isInteger(change.amount)) throw new TypeError('ledger amounts are whole tokens');
-  const sql = db();
   const row = await lockBalance(change.tenantId, transaction);
   let amount = change.amount;
   if (amount < 0 && row.balance + amount < 0) {
@@ -70,20 +63,17 @@ export async function applyTokenChange(change: LedgerChange, transaction?: Trans
   const metadata = { ...(change.metadata ?? {}), ...(amount !== change.amount ? { requested: change.amount, shortfall: amount - change.amount } : {}) };
   // One round trip for both writes: the row lock is held until commit, so fewer trips mean more changes
   // per second on a busy tenant.
-  const [tx] = await sql.query<{ id: string }>(
+  const [tx] = await sql<{ id: string }>(
     `WITH changed AS (
-       UPDATE billing_token_balance SET balance = :balanceAfter, lifetime_used = lifetime_used + :debit,
-         lifetime_purchased = lifetime_purchased + :purchased,
-         low_balance_alert_sent = CASE WHEN :crossesLow THEN TRUE WHEN :rearm THEN FALSE ELSE low_balance_alert_sent END,
+       UPDATE billing_token_balance SET balance = $1, lifetime_used = lifetime_used + $2,
+         lifetime_purchased = lifetime_purchased + $3,
+         low_balance_alert_sent = CASE WHEN $4::boolean THEN TRUE WHEN $5::boolean THEN FALSE ELSE low_balance_alert_sent END,
          updated_at = NOW()
-       WHERE tenant_id = :tenantId RETURNING tenant_id)
+       WHERE tenant_id = $6 RETURNING tenant_id)
      INSERT INTO billing_token_transaction (tenant_id, amount, operation, balance_after, metadata)
-     SELECT tenant_id, :amount, :operation, :balanceAfter, CAST(:metadata AS jsonb) FROM changed RETURNING id`,
-    {
-      replacements: { balanceAfter, debit, purchased, crossesLow, rearm, tenantId: change.tenantId, amount, operation: change.operation, metadata: JSON.stringify(metadata) },
-      transaction,
-      type: QueryTypes.SELECT,
-    },
+     SELECT tenant_id, $7, $8, $1, $9::jsonb FROM changed RETURNING id`,
+    [balanceAfter, debit, purchased, crossesLow, rearm, change.tenantId, amount, change.operation, JSON.stringify(metadata)],
+    transaction,
   );
   if (crossesLow) {
     await recordAudit(
@@ -104,11 +94,7 @@ export const creditTokens = (c: Omit<LedgerChange, 'amount' | 'clampToBalance'> 
   applyTokenChange({ ...c, amount: Math.abs(c.tokens) }, t);
 
 export async function getBalance(tenantId: string, transaction?: Transaction): Promise<number> {
-  const rows = await db().query<{ balance: number }>(`SELECT balance FROM billing_token_balance WHERE tenant_id = :tenantId`, {
-    replacements: { tenantId },
-    transaction,
-    type: QueryTypes.SELECT,
-  });
+  const rows = await sql<{ balance: number }>(`SELECT balance FROM billing_token_balance WHERE tenant_id = $1`, [tenantId], transaction);
   return rows[0]?.balance ?? 0;
 }
 
