@@ -4,7 +4,9 @@
 // reaches whichever instance runs the turn.
 import type { UIMessageChunk } from 'ai';
 import type { Redis } from 'ioredis';
+import type { Socket as NetSocket } from 'node:net';
 import { cache } from '../cache/index.js';
+import { deltaRun, hold } from '../realtime/coalesce.js';
 import { log } from '../log.js';
 
 export interface TurnInfo {
@@ -119,62 +121,97 @@ export class TurnHub {
   }
 
   /**
-   * A stream of the turn's chunks from `fromSeq` on, ending when the turn ends. Replays what was
-   * already produced, then follows live, with no gap and no duplicate.
+   * Follow the turn's chunks from `fromSeq` on: what was already produced, then live, in order, with no
+   * gap and no duplicate; `onEnd` once when the turn ends (at once when there is no turn to follow).
+   * Returns the unsubscribe function.
    */
+  async follow(conversationId: string, fromSeq: number, onChunk: (chunk: UIMessageChunk) => void, onEnd: () => void): Promise<() => void> {
+    let next = fromSeq;
+    let closed = false;
+    let unsubscribe: () => void = () => {};
+    const pending = new Map<number, Event>();
+    const deliver = (e: Event) => {
+      if (closed || e.seq < next) return;
+      pending.set(e.seq, e);
+      while (pending.has(next)) {
+        const cur = pending.get(next)!;
+        pending.delete(next);
+        next++;
+        if ('end' in cur) {
+          closed = true;
+          unsubscribe();
+          onEnd();
+          return;
+        }
+        onChunk(cur.chunk);
+      }
+    };
+    const t = this.local.get(conversationId);
+    if (t) {
+      t.listeners.add(deliver);
+      unsubscribe = () => t.listeners.delete(deliver);
+      for (const e of t.events) deliver(e);
+      return () => unsubscribe();
+    }
+    if (this.redis && this.sub) {
+      const channel = `fs:turn:${conversationId}`;
+      let set = this.remoteListeners.get(channel);
+      if (!set) {
+        set = new Set();
+        this.remoteListeners.set(channel, set);
+        await this.sub.subscribe(channel);
+      }
+      set.add(deliver);
+      unsubscribe = () => {
+        set!.delete(deliver);
+        if (set!.size === 0) {
+          this.remoteListeners.delete(channel);
+          void this.sub?.unsubscribe(channel);
+        }
+      };
+      const backlog = await this.redis.lrange(`${channel}:chunks`, 0, -1);
+      for (const raw of backlog) deliver(JSON.parse(raw) as Event);
+      return () => unsubscribe();
+    }
+    closed = true;
+    onEnd();
+    return () => {};
+  }
+
+  /** The turn's chunks from `fromSeq` on as a stream that ends when the turn ends (see follow). */
   stream(conversationId: string, fromSeq = 0): ReadableStream<UIMessageChunk> {
     let unsubscribe: () => void = () => {};
     return new ReadableStream<UIMessageChunk>({
       start: async (controller) => {
-        let next = fromSeq;
-        let closed = false;
-        const pending = new Map<number, Event>();
-        const deliver = (e: Event) => {
-          if (closed) return;
-          if (e.seq < next) return;
-          pending.set(e.seq, e);
-          while (pending.has(next)) {
-            const cur = pending.get(next)!;
-            pending.delete(next);
-            next++;
-            if ('end' in cur) {
-              closed = true;
-              unsubscribe();
-              controller.close();
-              return;
-            }
-            controller.enqueue(cur.chunk);
-          }
-        };
-        const t = this.local.get(conversationId);
-        if (t) {
-          t.listeners.add(deliver);
-          unsubscribe = () => t.listeners.delete(deliver);
-          for (const e of t.events) deliver(e);
-          return;
-        }
-        if (this.redis && this.sub) {
-          const channel = `fs:turn:${conversationId}`;
-          let set = this.remoteListeners.get(channel);
-          if (!set) {
-            set = new Set();
-            this.remoteListeners.set(channel, set);
-            await this.sub.subscribe(channel);
-          }
-          set.add(deliver);
-          unsubscribe = () => {
-            set!.delete(deliver);
-            if (set!.size === 0) {
-              this.remoteListeners.delete(channel);
-              void this.sub?.unsubscribe(channel);
-            }
-          };
-          const backlog = await this.redis.lrange(`${channel}:chunks`, 0, -1);
-          for (const raw of backlog) deliver(JSON.parse(raw) as Event);
-          return;
-        }
-        closed = true;
-        controller.close();
+        unsubscribe = await this.follow(conversationId, fromSeq, (chunk) => controller.enqueue(chunk), () => controller.close());
+      },
+      cancel: () => unsubscribe(),
+    });
+  }
+
+  /**
+   * The same as server-sent events, encoded as the AI SDK's UI message stream (`data: <chunk>`, then
+   * `data: [DONE]`), in one stream stage instead of three. With `socket`, consecutive deltas leave it
+   * together (see src/realtime/coalesce.ts).
+   */
+  sse(conversationId: string, fromSeq = 0, opts: { socket?: NetSocket | null; coalesceMs?: number } = {}): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder();
+    const mayWait = deltaRun();
+    let unsubscribe: () => void = () => {};
+    return new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        unsubscribe = await this.follow(
+          conversationId,
+          fromSeq,
+          (chunk) => {
+            if (mayWait(chunk)) hold(opts.socket, opts.coalesceMs ?? 0);
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
+          },
+          () => {
+            controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+            controller.close();
+          },
+        );
       },
       cancel: () => unsubscribe(),
     });

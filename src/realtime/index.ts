@@ -5,6 +5,7 @@
 // share rooms: a user's sockets get their turn whichever instance runs it.
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { authenticateToken, bearerToken } from '../auth/authenticate.js';
 import type { AuthContext } from '../auth/context.js';
@@ -16,6 +17,7 @@ import type { Config } from '../config.js';
 import { toErrorResponse } from '../http/app.js';
 import { log } from '../log.js';
 import { on } from '../events.js';
+import { deltaRun, hold, releaseAll } from './coalesce.js';
 import type { Channel } from '../tools/registry.js';
 
 export interface SocketData {
@@ -38,6 +40,12 @@ function cookieToken(cookie: string | undefined): string | undefined {
 export type HandshakeCheck = (socket: Socket, auth: AuthContext) => Promise<string | undefined>;
 const handshakeChecks: HandshakeCheck[] = [];
 export const addHandshakeCheck = (c: HandshakeCheck) => handshakeChecks.push(c);
+
+/** The TCP socket under a Socket.IO socket on the websocket transport (none while long-polling). */
+function rawSocket(socket: Socket | undefined): NetSocket | undefined {
+  const transport = (socket?.conn as unknown as { transport?: { name?: string; socket?: { _socket?: NetSocket } } } | undefined)?.transport;
+  return transport?.name === 'websocket' ? transport.socket?._socket : undefined;
+}
 
 export async function attachRealtime(server: HttpServer, cfg: Config, cache: Cache) {
   const io = new Server(server, {
@@ -154,11 +162,24 @@ export async function attachRealtime(server: HttpServer, cfg: Config, cache: Cac
     });
   });
 
+  // Consecutive deltas of a reply leave each local socket together, at most STREAM_COALESCE_MS apart
+  // (see ./coalesce.ts); sockets on other instances are reached through the adapter.
+  const runs = new Map<string, ReturnType<typeof deltaRun>>();
+  const holdLocal = (rooms: string[]) => {
+    const local = chat.adapter.rooms;
+    for (const room of rooms)
+      for (const id of local.get(room) ?? []) hold(rawSocket(chat.sockets.get(id)), cfg.STREAM_COALESCE_MS);
+  };
   setTurnBroadcaster({
     chunk: ({ userId, conversationId, messageId, seq, chunk }) => {
-      chat.to([`user:${userId}`, `conversation:${conversationId}`]).emit('chat:chunk', { conversationId, messageId, seq, chunk });
+      let run = runs.get(messageId);
+      if (!run) runs.set(messageId, (run = deltaRun()));
+      const rooms = [`user:${userId}`, `conversation:${conversationId}`];
+      if (run(chunk)) holdLocal(rooms);
+      chat.to(rooms).emit('chat:chunk', { conversationId, messageId, seq, chunk });
     },
     done: ({ userId, conversationId, messageId, result }) => {
+      runs.delete(messageId);
       const rooms = [`user:${userId}`, `conversation:${conversationId}`];
       if (result.error) chat.to(rooms).emit('chat:error', { conversationId, messageId, ...result.error });
       chat.to(rooms).emit('chat:done', { conversationId, messageId, status: result.status, usage: result.usage, charged: result.charged });
@@ -173,6 +194,7 @@ export async function attachRealtime(server: HttpServer, cfg: Config, cache: Cac
   return async () => {
     offLow();
     setTurnBroadcaster(undefined);
+    releaseAll();
     await turnHub().close();
     await new Promise<void>((r) => io.close(() => r()));
     await pub?.quit().catch(() => undefined);

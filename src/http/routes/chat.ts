@@ -4,7 +4,10 @@
 //   POST /api/chat/{conversationId}/abort  stop it (the partial reply is kept, marked aborted)
 // The turn outlives the HTTP request: a dropped connection loses nothing.
 import { createRoute } from '@hono/zod-openapi';
-import { createUIMessageStreamResponse, type UIMessage } from 'ai';
+import { UI_MESSAGE_STREAM_HEADERS, type UIMessage } from 'ai';
+import type { Context } from 'hono';
+import type { Socket as NetSocket } from 'node:net';
+import { config } from '../../config.js';
 import { Op } from 'sequelize';
 import { messageText } from '../../agents/conversations.js';
 import { abortTurn, startTurn, type ApprovalAnswer } from '../../agents/turn.js';
@@ -45,6 +48,16 @@ async function findConversationId(auth: { tenantId: string; userId: string }, id
   });
   if (!c) throw notFound('Conversation', 'conversation_not_found');
   return c.id;
+}
+
+/** The turn's UI message stream as server-sent events (what createUIMessageStreamResponse sends). */
+function sseResponse(c: Context, conversationId: string, headers: Record<string, string> = {}) {
+  // Under Node, the response's TCP socket, so consecutive deltas leave it together.
+  const socket = (c.env as { outgoing?: { socket?: NetSocket | null } } | undefined)?.outgoing?.socket;
+  return new Response(turnHub().sse(conversationId, 0, { socket, coalesceMs: config().STREAM_COALESCE_MS }), {
+    status: 200,
+    headers: { ...UI_MESSAGE_STREAM_HEADERS, 'x-conversation-id': conversationId, ...headers },
+  });
 }
 
 const chatRoute = createRoute({
@@ -105,10 +118,7 @@ chatRoutes.openapi(chatRoute, async (c) => {
     approvals,
   });
   void turn.done;
-  return createUIMessageStreamResponse({
-    stream: turnHub().stream(turn.conversationId, 0),
-    headers: { 'x-conversation-id': turn.conversationId, 'x-message-id': turn.assistantMessageId },
-  }) as never;
+  return sseResponse(c, turn.conversationId, { 'x-message-id': turn.assistantMessageId }) as never;
 });
 
 chatRoutes.openapi(resumeRoute, async (c) => {
@@ -116,7 +126,7 @@ chatRoutes.openapi(resumeRoute, async (c) => {
   const conversationId = await findConversationId(auth, c.req.valid('param').conversationId);
   const active = await turnHub().active(conversationId);
   if (!active) return c.body(null, 204) as never;
-  return createUIMessageStreamResponse({ stream: turnHub().stream(conversationId, 0), headers: { 'x-conversation-id': conversationId } }) as never;
+  return sseResponse(c, conversationId) as never;
 });
 
 chatRoutes.openapi(
