@@ -36,7 +36,7 @@ import {
   type TurnContext,
 } from './conversations.js';
 import { acquireTurnSlot } from './limits.js';
-import { embedForRecall, embedText, loadHistory, recall } from './memory.js';
+import { embedForRecall, embedText, loadHistory, recall, type RecalledPassage } from './memory.js';
 import { systemPrompt } from './prompt.js';
 import { chatModel } from './provider.js';
 import { turnHub } from './turn-hub.js';
@@ -141,8 +141,8 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
 
     // A new user message. The turn is registered in the hub first, so a second message racing into the
     // same conversation is refused before anything of it is stored. Then, at the same time, the message
-    // is stored (with its conversation when new), the history is read and the message is embedded for
-    // recall. The model is called only once the message is stored: it survives whatever happens next.
+    // is stored (with its conversation when new), the history is read, and earlier conversations are
+    // recalled. The model is called only once the message is stored: it survives whatever happens next.
     if (!input.approvals) {
       const userMessageId = crypto.randomUUID();
       const assistantMessageId = crypto.randomUUID();
@@ -155,6 +155,7 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
       if (!(await hub.begin({ turnId, conversationId, userId: auth.userId, assistantMessageId }, controller)))
         throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
       const userVector = embedText(text).catch(() => undefined);
+      const recalled = userVector.then((v) => (v ? recall(auth, conversationId, v) : [])).catch(() => []);
       const history = context.conversation.created
         ? Promise.resolve([userMessage])
         : loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS, userMessage);
@@ -165,7 +166,7 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
         await hub.end(conversationId, 0);
         throw e;
       }
-      const done = runTurn({ context, history, auth, channel: input.channel, conversationId, assistantMessageId, userMessageId, userVector, controller, model, release });
+      const done = runTurn({ context, history, recalled, auth, channel: input.channel, conversationId, assistantMessageId, userMessageId, userVector, controller, model, release });
       return { turnId, conversationId, userMessageId, assistantMessageId, created: context.conversation.created, done };
     }
 
@@ -198,7 +199,7 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
     }
     const history = loadHistory(auth, conversationId, c.AGENT_HISTORY_TOKENS);
     history.catch(() => undefined);
-    const done = runTurn({ context, history, auth, channel: input.channel, conversationId, assistantMessageId, controller, model, release });
+    const done = runTurn({ context, history, recalled: Promise.resolve([]), auth, channel: input.channel, conversationId, assistantMessageId, controller, model, release });
     return { turnId, conversationId, assistantMessageId, created: false, done };
   } catch (e) {
     await release();
@@ -209,6 +210,8 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
 async function runTurn(args: {
   context: TurnContext;
   history: Promise<ChatMessage[]>;
+  /** Passages recalled from the user's other conversations (started with the history). */
+  recalled: Promise<RecalledPassage[]>;
   auth: AuthContext;
   channel: Channel;
   conversationId: string;
@@ -245,10 +248,7 @@ async function runTurn(args: {
   const userVector = args.userVector ?? Promise.resolve(undefined);
   try {
     const { context } = args;
-    const [history, recalled] = await Promise.all([
-      args.history,
-      userVector.then((v) => (v ? recall(auth, conversationId, v) : [])).catch(() => []),
-    ]);
+    const [history, recalled] = await Promise.all([args.history, args.recalled]);
     const system = systemPrompt({
       tenantName: context.tenantName,
       user: { ...context.user, email: auth.email, role: auth.role },

@@ -8,6 +8,7 @@ import { currentDatabase, db } from './index.js';
 
 export interface PgClient {
   query<R = Record<string, unknown>>(q: { text: string; values?: unknown[] } | string): Promise<{ rows: R[]; rowCount: number | null }>;
+  escapeLiteral(value: string): string;
 }
 
 interface ConnectionManager {
@@ -30,25 +31,32 @@ export async function sql<R = Record<string, unknown>>(text: string, values: unk
 }
 
 /**
- * A short transaction on one pooled connection, without Sequelize's Transaction object. `asyncCommit`
- * lets the commit return before its WAL record reaches the disk (synchronous_commit = off: the write is
- * flushed within the WAL writer's delay; a server crash in that window loses it, nothing is corrupted).
- * Never use it for money: the ledger commits synchronously.
+ * One statement committed without waiting for its WAL flush (synchronous_commit = off: the write reaches
+ * the disk within the WAL writer's delay; a server crash in that window loses it, nothing is corrupted;
+ * never for money: the ledger commits synchronously), in ONE round trip: `BEGIN; SET LOCAL …;
+ * <statement>; COMMIT` sent as a single simple query. The simple protocol
+ * carries no parameters, so the values are written into the text as literals escaped by pg's own
+ * escapeLiteral (as Sequelize's replacements are). The embedded engine runs the statement as it is.
  */
-export async function sqlTransaction<T>(fn: (q: <R = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>) => Promise<T>, opts: { asyncCommit?: boolean } = {}): Promise<T> {
+export async function sqlAsyncCommit<R = Record<string, unknown>>(text: string, values: unknown[]): Promise<R[]> {
+  if (currentDatabase()?.embedded) return sql<R>(text, values);
   const client = await manager().getConnection({ type: 'write', useMaster: true });
-  // The embedded engine has one backend and no WAL writer worth relaxing.
-  const relaxed = opts.asyncCommit && !currentDatabase()?.embedded;
-  let open = false;
+  const literal = (v: unknown): string => {
+    if (v === null || v === undefined) return 'NULL';
+    if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new TypeError('a SQL number must be finite');
+      return String(v);
+    }
+    if (v instanceof Date) return client.escapeLiteral(v.toISOString());
+    return client.escapeLiteral(typeof v === 'string' ? v : JSON.stringify(v));
+  };
+  const inlined = text.replace(/\$(\d+)/g, (_, n: string) => literal(values[Number(n) - 1]));
   try {
-    await client.query(relaxed ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
-    open = true;
-    const result = await fn(async (text, values = []) => (await client.query({ text, values })).rows as never);
-    await client.query('COMMIT');
-    open = false;
-    return result;
+    const results = (await client.query(`BEGIN; SET LOCAL synchronous_commit TO OFF; ${inlined}; COMMIT`)) as unknown as { rows: R[] }[];
+    return results[2]!.rows;
   } catch (err) {
-    if (open) await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     await manager().releaseConnection(client);

@@ -61,6 +61,19 @@ describe('storing the user message', () => {
     expect(await rows('SELECT id FROM agents_interaction WHERE id = :id', { id })).toEqual([]);
   });
 
+  it('stores a message full of SQL and escape characters exactly as written (the one-round-trip store inlines values)', async () => {
+    const team = await signupTeam();
+    const text = `O'Brien said "hi" \\ \\\\ $1 $9::jsonb '); DROP TABLE agents_interaction; -- \u00e9\u{1F600} E'\\x41' \t tab`;
+    const { conversationId } = await chat(team.token, { message: text });
+    const [stored] = await rows<{ data: { parts: { text: string }[] } }>(
+      `SELECT data FROM agents_interaction WHERE conversation_id = :id AND interaction_type = 'message' ORDER BY created_at LIMIT 1`,
+      { id: conversationId },
+    );
+    expect(stored!.data.parts[0]!.text).toBe(text.trim());
+    const [conversation] = await rows<{ title: string }>('SELECT title FROM agents_conversation WHERE id = :id', { id: conversationId });
+    expect(conversation!.title.startsWith(`O'Brien said "hi" \\`)).toBe(true);
+  });
+
   it('never lets a turn context name another user’s conversation', async () => {
     const team = await signupTeam();
     const other = await signupTeam();
