@@ -19,8 +19,12 @@ export interface TurnInfo {
 type Event = { seq: number; chunk: UIMessageChunk } | { seq: number; end: true };
 type Listener = (e: Event) => void;
 
-/** Kept after a turn ends so a reconnecting client can still read its tail. */
-const RETAIN_SECONDS = 120;
+/**
+ * Kept after a turn ends so a client attaching as it ends (the POST that started a quick turn, a
+ * reconnect racing the end) still reads its tail. Later clients read the stored message instead, so a
+ * short time is enough, and a busy server does not hold every recent reply's chunks in memory.
+ */
+const RETAIN_SECONDS = 30;
 
 interface LocalTurn {
   info: TurnInfo;
