@@ -5,7 +5,9 @@
 // the version, storage usage, usage and audit rows), against the same direct baseline.
 // The full path is measured with one caller back to back (latency-bound: every commit waits for the
 // disk) and with BENCH_CONCURRENCY callers (default 4) of the same team, where one document's database
-// waits overlap another's rendering, as on a server.
+// waits overlap another's rendering, as on a server. The full path renders on the render threads
+// (DOCUMENT_RENDER_THREADS, default 1 on 2 CPUs, 2 from 3 CPUs up; printed with the figures) while the
+// direct library and renderDocument run on the main thread alone.
 //   npm run bench:docs     DATABASE_URL, or postgres://postgres@127.0.0.1:5432/fs_bench (created if missing,
 //                          with pgvector); BENCH_SKIP_DB=1 measures the library only; BENCH_ROWS=1000 a larger table.
 // Figures only.
@@ -174,7 +176,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 type Gen = () => Promise<unknown>;
 
 /** The full path: a fresh team on PostgreSQL with room for thousands of documents. */
-async function fullPath(): Promise<{ generate: (format: DocumentFormat) => Gen; engine: string; close: () => Promise<void> } | undefined> {
+async function fullPath(): Promise<{ generate: (format: DocumentFormat) => Gen; engine: string; threads: () => number; close: () => Promise<void> } | undefined> {
   if (process.env.BENCH_SKIP_DB) return undefined;
   const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/fs_bench';
   try {
@@ -187,6 +189,7 @@ async function fullPath(): Promise<{ generate: (format: DocumentFormat) => Gen; 
   const { openDatabase, db } = await import('../src/db/index.js');
   const { signup } = await import('../src/auth/signup.js');
   const { generateDocument } = await import('../src/documents/generate-document.js');
+  const { closeRenderPool, renderThreads } = await import('../src/documents/render-pool.js');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowspark-bench-docs-'));
   const cfg = loadConfig({ ...process.env, DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', RUN_WORKERS: 'false' });
   setConfig(cfg);
@@ -200,7 +203,9 @@ async function fullPath(): Promise<{ generate: (format: DocumentFormat) => Gen; 
   return {
     engine: url.replace(/\/\/[^@/]*@/, '//'),
     generate: (format) => () => generateDocument(caller, { format, content }, { channel: 'api' }),
+    threads: renderThreads, // read after the run: 0 if threads could not start and it fell back to the main thread
     close: async () => {
+      await closeRenderPool();
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -232,12 +237,19 @@ for (const format of ['docx', 'pdf', 'xlsx'] as const) {
     directKb: (await direct[format]()).length / 1024,
   });
 }
+const threads = full?.threads();
 await full?.close();
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const pages = (await PDFDocument.load((await renderDocument('pdf', content)).buffer)).getPageCount();
 console.log(`\n${content.blocks.length} blocks, ${rows.length}-row table, ${pages} PDF pages; Node ${process.version}`);
-console.log(full ? `generateDocument on ${full.engine}: 1 caller back to back, and ${CONCURRENCY} concurrent callers of one team\n` : '');
+console.log(
+  full
+    ? `generateDocument on ${full.engine}: 1 caller back to back, and ${CONCURRENCY} concurrent callers of one team;\n` +
+        `it renders on ${threads ? `${threads} render thread${threads > 1 ? 's' : ''} (DOCUMENT_RENDER_THREADS)` : 'the main thread (no render threads)'}, ` +
+        `the direct library and renderDocument on the main thread alone (${os.availableParallelism()} CPUs)\n`
+    : '',
+);
 const header = [pad('direct lib', 14), pad('renderDocument', 16), pad('ratio', 7), pad('generate ×1', 14), pad('ratio', 7), pad(`generate ×${CONCURRENCY}`, 14), pad('ratio', 7), pad('size ours/direct', 18)];
 console.log(`${'format'.padEnd(6)} ${header.join(' ')}`);
 const docs = (n?: number) => (n ? `${n.toFixed(1)} docs/s` : 'n/a');

@@ -83,6 +83,7 @@ export const configSchema = z.object({
   TEAMS_LOGIN_URL: optionalUrl,
 
   RUN_WORKERS: bool.default(true),
+  DOCUMENT_RENDER_THREADS: int(0, 64).optional(), // worker threads rendering documents; unset: 1 on 2 CPUs, 2 from 3 CPUs; 0: main thread
   TRUST_PROXY: bool.default(false),
 });
 

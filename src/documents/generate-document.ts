@@ -1,9 +1,10 @@
 // Generating a document: from structured content (renderDocument) or from a template and its data
 // (fillTemplate). The documents_document row moves pending → processing → completed/failed:
 //
-//   1. short transaction: take one unit of the month's document allowance and create the row (pending);
-//   2. processing: render (no transaction open), store the file under <tenant>/documents/<id>/v<N>.<ext>;
-//   3. short transaction: reserve the storage, write documents_version N, complete the row, bump the
+//   1. one short transaction: take one unit of the month's document allowance and create the row (pending);
+//   2. processing: render on a render thread (no transaction open), store the file under
+//      <tenant>/documents/<id>/v<N>.<ext>;
+//   3. one short transaction: reserve the storage, write documents_version N, complete the row, bump the
 //      template's usage_count, one analytics_usage row ('document_generated'), one audit row.
 //
 // When anything fails after step 1 the stored file is removed, the row says `failed` with "<code>: <message>",
@@ -12,22 +13,24 @@
 // period is returned). Nothing else is touched (no storage usage, no usage row, no usage_count); an audit row
 // records the failure.
 //
-// For speed (a small document renders in a few milliseconds, less than a disk flush): step 1 commits
-// without waiting for the WAL flush (synchronous_commit off for that transaction only; the WAL is written
-// in order, so step 3's or the failure's ordinary commit makes it durable too, and a crash before that
-// can only lose a pending row together with its allowance unit), and the "processing" update runs while
-// the document renders.
+// For speed (a small document renders in a few milliseconds, less than a disk flush or a dozen round
+// trips): each step is one SQL statement on the usual path (./generation-rows.ts); step 1 and the
+// "processing" update commit without waiting for the WAL flush (synchronous_commit off for those
+// transactions only; the WAL is written in order, so step 3's or the failure's ordinary commit makes them
+// durable too, and a crash before that can only lose a pending row together with its allowance unit); the
+// "processing" update runs while the document renders; and rendering runs on a render thread
+// (./render-pool.ts), so it neither blocks the event loop nor waits for other documents' database work.
 //
 // New versions (regenerate with the same input, or edit with new content/data) run steps 2–3 after a short
 // transaction that locks the row and marks it processing, which also keeps two versions of one document
 // from being made at once. A new version does not take a document unit (the allowance counts documents,
 // not revisions) unless the document has no file yet; a failed new version leaves the previous one current.
+import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { auditAs } from '../analytics/audit.js';
-import { recordUsage } from '../analytics/usage.js';
 import type { AuthContext } from '../auth/context.js';
 import { authorize, policies } from '../auth/policies.js';
-import { changeStorageUsage, consumeDocumentQuota } from '../billing/quotas.js';
+import { consumeDocumentQuota } from '../billing/quotas.js';
 import { db } from '../db/index.js';
 import { Document, DocumentTemplate, DocumentVersion } from '../db/models/index.js';
 import { AppError, badRequest, conflict } from '../errors.js';
@@ -35,10 +38,12 @@ import { emit } from '../events.js';
 import { log } from '../log.js';
 import { storage } from '../storage/index.js';
 import type { ToolProgress } from '../tools/registry.js';
-import { documentNotFound, getVisibleTemplate, getWritableDocument, type Caller } from './access.js';
+import { getVisibleTemplate, getWritableDocument, type Caller } from './access.js';
 import { contentText } from './content-text.js';
 import { formatOfTemplate, type DocumentFormat } from './formats.js';
+import { completeVersion, insertPendingDocument, markDocumentProcessing, type DocumentRef } from './generation-rows.js';
 import { parseDocumentContent, type DocumentContent } from './render/content.js';
+import { render as renderOnThread } from './render-pool.js';
 import type { TemplateData } from './templates/index.js';
 
 export const documentVisibilities = ['private', 'team', 'organization'] as const;
@@ -111,28 +116,16 @@ export async function generateDocument(caller: Caller, input: GenerateDocumentIn
   const source = await resolveNewSource(caller, input);
   const title = (input.title ?? (source.kind === 'content' ? source.content.title : source.template.name)).trim().slice(0, 255) || 'Untitled';
   const stored = storedInput(source);
-
-  const doc = await db().transaction(async (transaction) => {
-    await relaxCommit(transaction);
-    await consumeDocumentQuota(caller.tenantId, transaction);
-    return Document.create(
-      {
-        tenantId: caller.tenantId,
-        createdById: caller.userId,
-        templateId: source.kind === 'template' ? source.template.id : null,
-        title,
-        description: input.description ?? null,
-        format: source.format,
-        status: 'pending',
-        inputData: stored,
-        generatedContent: source.kind === 'content' ? contentText(source.content) : null,
-        tokensUsed: 0,
-        modelUsed: opts.modelUsed ?? 'none',
-        visibility: input.visibility ?? 'private',
-        fileSizeBytes: 0,
-      },
-      { transaction },
-    );
+  const doc: DocumentRef = { id: randomUUID(), tenantId: caller.tenantId, createdById: caller.userId, modelUsed: opts.modelUsed ?? 'none' };
+  await insertPendingDocument({
+    ...doc,
+    templateId: source.kind === 'template' ? source.template.id : null,
+    title,
+    description: input.description ?? null,
+    format: source.format,
+    inputData: stored,
+    generatedContent: source.kind === 'content' ? contentText(source.content) : null,
+    visibility: input.visibility ?? 'private',
   });
   notify(doc, 'pending');
   return produceVersion(caller, doc, source, { ...opts, versionNumber: 1, firstFile: true, quotaTaken: true, markProcessing: true });
@@ -215,9 +208,8 @@ function storedInput(source: Source): StoredInput {
     : { source: 'template', templateId: source.template.id, data: source.data, ...(source.flatten ? { flatten: true } : {}) };
 }
 
-async function render(source: Source, tenantId: string): Promise<Buffer> {
-  // Loaded on first use (see ./formats.ts).
-  if (source.kind === 'content') return (await (await import('./render/index.js')).renderDocument(source.format, source.content)).buffer;
+async function render(source: Source, tenantId: string, signal?: AbortSignal): Promise<Buffer> {
+  if (source.kind === 'content') return renderOnThread({ kind: 'content', format: source.format, content: source.content }, signal);
   let file: Buffer;
   try {
     file = await storage().get(source.template.fileUrl);
@@ -225,8 +217,7 @@ async function render(source: Source, tenantId: string): Promise<Buffer> {
     log.error({ err: cause, tenantId, templateId: source.template.id }, 'template file unreadable');
     throw new AppError('template_unavailable', 'The template file could not be read. Upload the template again.', 409, { cause });
   }
-  const { fillTemplate } = await import('./templates/index.js');
-  return fillTemplate(source.template.type, file, source.data, { flatten: source.flatten });
+  return renderOnThread({ kind: 'fill', type: source.template.type, file, data: source.data, flatten: source.flatten }, signal);
 }
 
 // ---- the version itself -----------------------------------------------------------------------------
@@ -240,18 +231,17 @@ interface ProduceOptions extends GenerationOptions {
   markProcessing: boolean;
 }
 
-async function produceVersion(caller: Caller, doc: Document, source: Source, opts: ProduceOptions): Promise<Document> {
+async function produceVersion(caller: Caller, doc: DocumentRef, source: Source, opts: ProduceOptions): Promise<Document> {
   const started = performance.now();
   const progress = (step: number, message: string) => opts.onProgress?.({ progress: step, total: PROGRESS_STEPS, message });
   const key = `${caller.tenantId}/documents/${doc.id}/v${opts.versionNumber}.${source.format}`;
   let stored = false;
   try {
-    const processing = opts.markProcessing
-      ? Document.update({ status: 'processing' }, { where: { id: doc.id, tenantId: caller.tenantId } }).then(() => notify(doc, 'processing'))
-      : Promise.resolve();
     progress(0, 'Generating the document');
+    const rendering = render(source, caller.tenantId, opts.signal); // on its thread first, then the update
+    const processing = opts.markProcessing ? markDocumentProcessing(doc).then(() => notify(doc, 'processing')) : Promise.resolve();
     // Both settle before going on, so a failure is never overwritten by a late "processing".
-    const [rendered, marked] = await Promise.allSettled([render(source, caller.tenantId), processing]);
+    const [rendered, marked] = await Promise.allSettled([rendering, processing]);
     if (marked.status === 'rejected') throw marked.reason;
     if (rendered.status === 'rejected') throw rendered.reason;
     const buffer = rendered.value;
@@ -264,52 +254,23 @@ async function produceVersion(caller: Caller, doc: Document, source: Source, opt
     const seconds = (performance.now() - started) / 1000;
     const input = storedInput(source);
     const snapshot: VersionSnapshot = { format: source.format, fileSizeBytes: buffer.length, input };
-
-    const done = await db().transaction(async (transaction) => {
-      // The row first (locking it), then the subscription: the same order as every other document change.
-      const [, rows] = await Document.update(
-        {
-          status: 'completed',
-          fileUrl: key,
-          fileSizeBytes: buffer.length,
-          generationTimeSeconds: seconds,
-          tokensUsed: 0,
-          modelUsed: opts.modelUsed ?? doc.modelUsed ?? 'none',
-          errorMessage: null,
-          // A first generation wrote these with the pending row; a new version may bring new input.
-          ...(opts.versionNumber > 1 || !opts.markProcessing
-            ? { inputData: input, generatedContent: source.kind === 'content' ? contentText(source.content) : null }
-            : {}),
-        },
-        { where: { id: doc.id, tenantId: caller.tenantId }, returning: true, transaction },
-      );
-      const current = rows[0];
-      if (!current) throw documentNotFound(); // deleted while it was being generated
-      await changeStorageUsage(caller.tenantId, buffer.length, transaction);
-      await DocumentVersion.create(
-        { documentId: doc.id, versionNumber: opts.versionNumber, fileUrl: key, contentSnapshot: JSON.stringify(snapshot), createdById: caller.userId },
-        { transaction },
-      );
-      if (source.kind === 'template') {
-        await db().query('UPDATE documents_template SET usage_count = COALESCE(usage_count, 0) + 1 WHERE id = :id AND tenant_id = :tenantId', {
-          replacements: { id: source.template.id, tenantId: caller.tenantId },
-          transaction,
-        });
-      }
-      const details = { format: source.format, versionNumber: opts.versionNumber, sizeBytes: buffer.length, templateId: current.templateId };
-      await recordUsage(
-        {
-          tenantId: caller.tenantId,
-          userId: caller.userId,
-          activityType: 'document_generated',
-          tokensUsed: 0,
-          executionTimeSeconds: seconds,
-          metadata: { documentId: doc.id, ...details, channel: opts.channel ?? 'api' },
-        },
-        transaction,
-      );
-      await auditAs(caller as AuthContext, opts.versionNumber === 1 ? 'document.generated' : 'document.version_created', { type: 'document', id: doc.id, details }, transaction);
-      return current;
+    const done = await completeVersion({
+      caller,
+      doc,
+      versionNumber: opts.versionNumber,
+      format: source.format,
+      key,
+      sizeBytes: buffer.length,
+      seconds,
+      modelUsed: opts.modelUsed ?? doc.modelUsed ?? 'none',
+      templateId: source.kind === 'template' ? source.template.id : null,
+      // A first generation wrote these with the pending row; a new version may bring new input.
+      newInput:
+        opts.versionNumber > 1 || !opts.markProcessing
+          ? { inputData: input, generatedContent: source.kind === 'content' ? contentText(source.content) : null }
+          : undefined,
+      snapshot: JSON.stringify(snapshot),
+      channel: opts.channel ?? 'api',
     });
     notify(done, 'completed');
     progress(PROGRESS_STEPS, 'Done');
@@ -323,7 +284,7 @@ async function produceVersion(caller: Caller, doc: Document, source: Source, opt
   }
 }
 
-async function recordFailure(caller: Caller, doc: Document, failure: AppError, opts: ProduceOptions): Promise<void> {
+async function recordFailure(caller: Caller, doc: DocumentRef, failure: AppError, opts: ProduceOptions): Promise<void> {
   const reason = `${failure.code}: ${failure.message}`.slice(0, 10_000);
   await db().transaction(async (transaction) => {
     const update = opts.firstFile
@@ -354,14 +315,11 @@ function generationError(err: unknown, signal?: AbortSignal): AppError {
 
 const cancelled = () => new AppError('cancelled', 'The document generation was cancelled.', 409);
 
-/** This transaction's commit does not wait for the WAL flush (see the top of this module). */
-const relaxCommit = (transaction: Transaction) => db().query('SET LOCAL synchronous_commit = off', { transaction });
-
 function throwIfCancelled(signal?: AbortSignal) {
   if (signal?.aborted) throw cancelled();
 }
 
-function notify(doc: Document, status: string) {
+function notify(doc: Pick<DocumentRef, 'id' | 'tenantId' | 'createdById'>, status: string) {
   try {
     emit('document.updated', { tenantId: doc.tenantId, userId: doc.createdById, documentId: doc.id, status });
   } catch (err) {

@@ -17,6 +17,7 @@ import { log } from '../log.js';
 import { storage } from '../storage/index.js';
 import { getVisibleTemplate, isTenantAdmin, templateNotFound, visibleTemplatesWhere, type Caller } from './access.js';
 import { templateTypes, type TemplateType } from './formats.js';
+import { render } from './render-pool.js';
 
 export const templateExtensions: Record<TemplateType, string> = { word: 'docx', pdf: 'pdf', excel: 'xlsx' };
 
@@ -70,8 +71,7 @@ export async function uploadTemplate(caller: Caller, input: UploadTemplateInput)
   const type = detectTemplateType(input.fileName, input.mimeType, input.data);
   if (input.type && input.type !== type)
     throw badRequest('template_type_mismatch', `The file is a ${type} template, not ${input.type}.`);
-  const { inspectTemplate } = await import('./templates/index.js'); // loaded on first use (see ./formats.ts)
-  const { variables } = await inspectTemplate(type, input.data);
+  const { variables } = await render({ kind: 'inspect', type, file: input.data }); // on a render thread (./render-pool.ts)
 
   const id = randomUUID();
   const key = `${caller.tenantId}/templates/${id}.${templateExtensions[type]}`;
