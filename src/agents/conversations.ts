@@ -9,8 +9,11 @@ import type { AuthContext } from '../auth/context.js';
 import { db } from '../db/index.js';
 import { Conversation, Interaction } from '../db/models/index.js';
 import { sql, sqlAsyncCommit } from '../db/sql.js';
-import { conflict, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { isUuid } from '../ids.js';
 import type { Channel } from '../tools/registry.js';
+import { toVectorLiteral } from './embeddings.js';
+import { turnInProgress } from './turn-hub.js';
 
 type Caller = Pick<AuthContext, 'tenantId' | 'userId'> & Partial<Omit<AuthContext, 'channel'>>;
 
@@ -41,8 +44,7 @@ export function titleFrom(text: string): string {
 }
 
 export async function getConversation(caller: Caller, id: string, transaction?: Transaction): Promise<Conversation> {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-  const c = isUuid ? await Conversation.findOne({ where: { id, tenantId: caller.tenantId, userId: caller.userId }, transaction }) : null;
+  const c = isUuid(id) ? await Conversation.findOne({ where: { id, tenantId: caller.tenantId, userId: caller.userId }, transaction }) : null;
   if (!c) throw notFound('Conversation', 'conversation_not_found');
   return c;
 }
@@ -93,7 +95,7 @@ export async function listMessages(caller: Caller, conversationId: string, opts:
   return { messages: page.map(toMessage), hasMore, nextBefore: hasMore ? page[0]!.createdAt : null };
 }
 
-export function toMessage(row: Interaction): ChatMessage {
+export function toMessage(row: Pick<Interaction, 'id' | 'data' | 'createdAt'>): ChatMessage {
   const data = row.data as ChatMessage;
   return { ...data, id: row.id, metadata: { ...(data.metadata ?? {}), createdAt: row.createdAt.toISOString() } };
 }
@@ -138,8 +140,6 @@ export const messageText = (m: Pick<UIMessage, 'parts'>) =>
 
 // ---- the turn's hot path: plain SQL, few round trips (see src/db/sql.ts) --------------------------------
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export interface TurnContext {
   balance: number;
   tenantName: string;
@@ -159,7 +159,7 @@ export async function loadTurnContext(
   caller: Caller,
   opts: { id?: string; channel: Channel; firstText: string; externalId?: string },
 ): Promise<TurnContext> {
-  const byUuid = opts.id && UUID_RE.test(opts.id) ? opts.id : null;
+  const byUuid = opts.id && isUuid(opts.id) ? opts.id : null;
   const externalId = opts.externalId ?? (opts.id && !/^[0-9a-f-]{36}$/i.test(opts.id) ? opts.id : undefined);
   if (opts.id && !byUuid && !externalId) throw notFound('Conversation', 'conversation_not_found');
   type Ref = { id: string; userId: string; title: string; externalId: string | null } | null;
@@ -234,7 +234,7 @@ export async function storeUserMessage(caller: Caller, channel: Channel, convers
   ).catch((err: { code?: string; constraint?: string }) => {
     // Two first messages racing to create the same client-named conversation: the second one loses.
     if (err.code === '23505' && err.constraint === 'idx_conversation_external')
-      throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+      throw turnInProgress();
     throw err;
   });
   if (rows.length === 0) throw notFound('Conversation', 'conversation_not_found'); // deleted meanwhile
@@ -269,7 +269,6 @@ export async function storeTurnEnd(
   },
   transaction: Transaction,
 ): Promise<void> {
-  const vector = (v?: number[]) => (v ? `[${v.join(',')}]` : null);
   await sql(
     `WITH user_embedding AS (
        UPDATE agents_interaction SET embedding = $7::vector
@@ -296,8 +295,8 @@ export async function storeTurnEnd(
       args.message.id,
       JSON.stringify(args.message),
       args.userMessageId ?? null,
-      vector(args.userEmbedding),
-      vector(args.embedding),
+      args.userEmbedding ? toVectorLiteral(args.userEmbedding) : null,
+      args.embedding ? toVectorLiteral(args.embedding) : null,
       JSON.stringify(args.toolCalls),
       args.usage.activityType,
       args.usage.tokensUsed,

@@ -1,7 +1,6 @@
 // What the model sees besides the new message: the conversation's recent messages within a token
 // budget, the user's preferences, and passages recalled from the same user's EARLIER conversations by
 // embedding similarity (pgvector cosine distance), never another user's.
-import type { Interaction } from '../db/models/index.js';
 import { sql } from '../db/sql.js';
 import { config } from '../config.js';
 import { createOfflineEmbedder, OFFLINE_EMBEDDING_MODEL_ID } from '../kb/offline-embedder.js';
@@ -56,7 +55,7 @@ export async function loadHistory(caller: Caller, conversationId: string, budget
   let used = newest ? historyTokens(newest) : 0;
   for (const row of rows) {
     if (row.id === newest?.id) continue;
-    const m = toMessage({ id: row.id, data: row.data, createdAt: row.created_at } as Interaction);
+    const m = toMessage({ id: row.id, data: row.data, createdAt: row.created_at });
     const t = historyTokens(m);
     if (used + t > budget && picked.length > 0) break;
     used += t;
@@ -127,7 +126,11 @@ function batched(embedder: Embedder, text: string): Promise<number[] | undefined
 }
 function flush() {
   const byEmbedder = new Map<Embedder, typeof queue>();
-  for (const q of queue) byEmbedder.set(q.embedder, [...(byEmbedder.get(q.embedder) ?? []), q]);
+  for (const q of queue) {
+    const waiting = byEmbedder.get(q.embedder);
+    if (waiting) waiting.push(q);
+    else byEmbedder.set(q.embedder, [q]);
+  }
   queue = [];
   for (const [e, waiting] of byEmbedder)
     for (let i = 0; i < waiting.length; i += MAX_BATCH) {

@@ -7,7 +7,12 @@ import type { Redis } from 'ioredis';
 import type { Socket as NetSocket } from 'node:net';
 import { cache } from '../cache/index.js';
 import { deltaRun, hold } from '../realtime/coalesce.js';
+import { conflict } from '../errors.js';
 import { log } from '../log.js';
+
+/** A conversation already has a turn in flight (what begin() refusing means to the caller). */
+export const turnInProgress = () =>
+  conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
 
 export interface TurnInfo {
   turnId: string;

@@ -39,7 +39,7 @@ import { acquireTurnSlot } from './limits.js';
 import { embedForRecall, embedText, loadHistory, recall, type RecalledPassage } from './memory.js';
 import { systemPrompt } from './prompt.js';
 import { chatModel } from './provider.js';
-import { turnHub } from './turn-hub.js';
+import { turnHub, turnInProgress } from './turn-hub.js';
 
 export interface ApprovalAnswer {
   approvalId: string;
@@ -153,7 +153,7 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
         metadata: { ...(input.clientMessageId ? { clientId: input.clientMessageId } : {}) },
       };
       if (!(await hub.begin({ turnId, conversationId, userId: auth.userId, assistantMessageId }, controller)))
-        throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+        throw turnInProgress();
       const userVector = embedText(text).catch(() => undefined);
       const recalled = userVector.then((v) => (v ? recall(auth, conversationId, v) : [])).catch(() => []);
       const history = context.conversation.created
@@ -189,7 +189,7 @@ export async function startTurn(input: StartTurnInput): Promise<StartedTurn> {
         continued.metadata = { ...continued.metadata, status: 'streaming' };
         assistantMessageId = continued.id;
         if (!(await hub.begin({ turnId, conversationId, userId: auth.userId, assistantMessageId }, controller)))
-          throw conflict('turn_in_progress', 'A reply is still being written in this conversation. Wait for it or stop it first.');
+          throw turnInProgress();
         registered = true;
         await saveMessage(auth, conversationId, continued, transaction);
       });

@@ -15,6 +15,7 @@ import { config } from '../config.js';
 import { db } from '../db/index.js';
 import { TokenPackage } from '../db/models/index.js';
 import { AppError, badRequest } from '../errors.js';
+import { isUuid } from '../ids.js';
 import { log } from '../log.js';
 import { planForPrice, type Interval } from './catalog.js';
 import { grantTokensOnce } from './grants.js';
@@ -219,11 +220,10 @@ async function tenantByStripeSubscription(subscriptionId: string, t: Transaction
   return rows[0]?.tenant_id;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A user id from our own Checkout metadata, if it still names a user of the tenant. */
 async function tenantUser(tenantId: string, userId: string | undefined, t: Transaction): Promise<string | null> {
-  if (!userId || !UUID.test(userId)) return null;
+  if (!userId || !isUuid(userId)) return null;
   const rows = await db().query(`SELECT id FROM core_user WHERE id = :userId AND tenant_id = :tenantId`, {
     replacements: { userId, tenantId },
     transaction: t,
@@ -245,7 +245,7 @@ async function onCheckoutCompleted(s: CheckoutSession, ev: EventInfo, t: Transac
   const claimed = s.client_reference_id ?? s.metadata?.tenantId;
   if (tenantId && claimed && claimed !== tenantId)
     log.warn({ eventId: ev.id, customer: s.customer, claimed, tenantId }, 'checkout session names another tenant than its customer: the customer wins');
-  if (!tenantId && claimed && UUID.test(claimed)) {
+  if (!tenantId && claimed && isUuid(claimed)) {
     // Our own Checkout (client_reference_id is set by us) for a tenant whose customer id is not stored yet.
     const row = await lockTenantSubscription(claimed, t);
     if (row && (!row.stripe_customer_id || row.stripe_customer_id === s.customer)) {
@@ -281,7 +281,7 @@ async function onCheckoutCompleted(s: CheckoutSession, ev: EventInfo, t: Transac
   let tokens = Number(s.metadata?.tokens);
   if (!Number.isSafeInteger(tokens) || tokens <= 0) {
     const pkgId = s.metadata?.packageId;
-    const pkg = pkgId && UUID.test(pkgId) ? await TokenPackage.findByPk(pkgId, { transaction: t }) : null;
+    const pkg = pkgId && isUuid(pkgId) ? await TokenPackage.findByPk(pkgId, { transaction: t }) : null;
     if (!pkg) {
       log.error({ eventId: ev.id, sessionId: s.id, metadata: s.metadata }, 'paid token checkout names no token package: nothing credited');
       return { tenantId, outcome: 'unknown_package' };

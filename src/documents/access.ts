@@ -19,12 +19,10 @@ import { atLeast } from '../auth/roles.js';
 import { db } from '../db/index.js';
 import { Document, DocumentTemplate } from '../db/models/index.js';
 import { notFound } from '../errors.js';
+import { isUuid } from '../ids.js';
 
 /** What the document commands need of a caller (an HTTP AuthContext, or a tool's context). */
 export type Caller = Pick<AuthContext, 'tenantId' | 'userId' | 'role'> & Partial<AuthContext>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (id: string) => UUID.test(id);
 
 export const isTenantAdmin = (caller: Caller) => atLeast(caller.role, 'admin');
 

@@ -6,7 +6,8 @@ import type { AuthContext } from '../auth/context.js';
 import { db } from '../db/index.js';
 import { DocumentShare, User } from '../db/models/index.js';
 import { AppError, notFound } from '../errors.js';
-import { getWritableDocument, isUuid, type Caller } from './access.js';
+import { isUuid } from '../ids.js';
+import { getWritableDocument, type Caller } from './access.js';
 
 export interface PresentedShare {
   userId: string;

@@ -10,6 +10,7 @@ import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, ResourceTempla
 import { Op, cast, col, literal, where, type WhereOptions } from 'sequelize';
 import { hasScope, type AuthContext } from '../auth/context.js';
 import { db } from '../db/index.js';
+import { isUuid } from '../ids.js';
 import { Document, KbDocument } from '../db/models/index.js';
 import { storage } from '../storage/index.js';
 import type { McpSession } from './tools.js';
@@ -18,7 +19,6 @@ export const KB_URI = 'flowspark://kb/{id}';
 export const DOCUMENT_URI = 'flowspark://documents/{id}';
 export const PAGE_SIZE = 50;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const MIME_BY_TYPE: Record<string, string> = {
   pdf: 'application/pdf',
@@ -52,12 +52,12 @@ export const visibleDocuments = (auth: AuthContext): WhereOptions => readableDoc
 const likePrefix = (value: string) => `${value.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
 async function findKb(auth: AuthContext, id: string) {
-  if (!UUID.test(id)) return null;
+  if (!isUuid(id)) return null;
   return KbDocument.findOne({ where: { id, tenantId: auth.tenantId } });
 }
 
 async function findDocument(auth: AuthContext, id: string) {
-  if (!UUID.test(id)) return null;
+  if (!isUuid(id)) return null;
   return Document.findOne({ where: { [Op.and]: [{ id }, visibleDocuments(auth)] } });
 }
 

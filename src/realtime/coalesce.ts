@@ -26,10 +26,7 @@ export function hold(socket: Socket | undefined | null, ms: number) {
   timer ??= setTimeout(release, ms);
 }
 
-/**
- * Per reply: whether this chunk may wait (a delta right after another delta). Call once per chunk, in
- * order; `key` names the reply.
- */
+/** For one reply: whether each chunk may wait (a delta right after another delta). Call once per chunk, in order. */
 export function deltaRun() {
   let previousWasDelta = false;
   return (chunk: UIMessageChunk) => {

@@ -14,6 +14,7 @@ import { abortTurn, startTurn, type ApprovalAnswer } from '../../agents/turn.js'
 import { turnHub } from '../../agents/turn-hub.js';
 import { Conversation } from '../../db/models/index.js';
 import { badRequest, notFound } from '../../errors.js';
+import { isUuid } from '../../ids.js';
 import { requireAuth } from '../middleware.js';
 import { ErrorSchema, jsonRoute, router, z } from '../openapi.js';
 
@@ -42,9 +43,8 @@ function approvalsOf(m: z.infer<typeof UiMessage>): ApprovalAnswer[] {
 }
 
 async function findConversationId(auth: { tenantId: string; userId: string }, id: string): Promise<string> {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
   const c = await Conversation.findOne({
-    where: { tenantId: auth.tenantId, userId: auth.userId, ...(isUuid ? { [Op.or]: [{ id }, { externalId: id }] } : { externalId: id }) },
+    where: { tenantId: auth.tenantId, userId: auth.userId, ...(isUuid(id) ? { [Op.or]: [{ id }, { externalId: id }] } : { externalId: id }) },
   });
   if (!c) throw notFound('Conversation', 'conversation_not_found');
   return c.id;
