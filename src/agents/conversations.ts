@@ -8,7 +8,7 @@ import { auditAs } from '../analytics/audit.js';
 import type { AuthContext } from '../auth/context.js';
 import { db } from '../db/index.js';
 import { Conversation, Interaction } from '../db/models/index.js';
-import { sql, sqlAsyncCommit } from '../db/sql.js';
+import { ASYNC_COMMIT, sql } from '../db/sql.js';
 import { notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { Channel } from '../tools/registry.js';
@@ -202,12 +202,11 @@ export async function loadTurnContext(
 
 /**
  * Store the user's message (and create its conversation when new) in one statement and one round trip.
- * The commit does not wait for its own WAL flush: the row is durable within the WAL writer's delay, and
- * the turn's end (usage and ledger) commits synchronously after it.
+ * Its commit does not wait for the WAL flush (ASYNC_COMMIT): the row is durable within the WAL writer's
+ * delay, and the turn's end (usage and ledger) commits synchronously after it.
  */
 export async function storeUserMessage(caller: Caller, channel: Channel, conversation: TurnContext['conversation'], message: ChatMessage): Promise<void> {
-  // Explicit casts: the values may arrive as literals (see sqlAsyncCommit).
-  const rows = await sqlAsyncCommit(
+  const rows = await sql(
     `WITH conv AS (
        INSERT INTO agents_conversation (id, tenant_id, user_id, title, channel, external_id, last_message_at)
        SELECT $3::uuid, $1::uuid, $2::uuid, $4::text, $5::text, $6::text, NOW() WHERE $7::boolean
@@ -215,11 +214,13 @@ export async function storeUserMessage(caller: Caller, channel: Channel, convers
      touched AS (
        UPDATE agents_conversation SET last_message_at = NOW(), updated_at = NOW()
         WHERE id = $3::uuid AND tenant_id = $1::uuid AND user_id = $2::uuid AND NOT $7::boolean
+       RETURNING id),
+     message AS (
+       INSERT INTO agents_interaction (id, tenant_id, user_id, conversation_id, interaction_type, data, created_at)
+       SELECT $8::uuid, $1::uuid, $2::uuid, $3::uuid, 'message', $9::jsonb, NOW()
+        WHERE EXISTS (SELECT 1 FROM conv) OR EXISTS (SELECT 1 FROM touched)
        RETURNING id)
-     INSERT INTO agents_interaction (id, tenant_id, user_id, conversation_id, interaction_type, data, created_at)
-     SELECT $8::uuid, $1::uuid, $2::uuid, $3::uuid, 'message', $9::jsonb, NOW()
-      WHERE EXISTS (SELECT 1 FROM conv) OR EXISTS (SELECT 1 FROM touched)
-     RETURNING id`,
+     SELECT id, ${ASYNC_COMMIT} FROM message`,
     [
       caller.tenantId,
       caller.userId,
@@ -233,8 +234,7 @@ export async function storeUserMessage(caller: Caller, channel: Channel, convers
     ],
   ).catch((err: { code?: string; constraint?: string }) => {
     // Two first messages racing to create the same client-named conversation: the second one loses.
-    if (err.code === '23505' && err.constraint === 'idx_conversation_external')
-      throw turnInProgress();
+    if (err.code === '23505' && err.constraint === 'idx_conversation_external') throw turnInProgress();
     throw err;
   });
   if (rows.length === 0) throw notFound('Conversation', 'conversation_not_found'); // deleted meanwhile

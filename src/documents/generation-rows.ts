@@ -16,8 +16,8 @@
 // throws exactly the error it always threw or succeeds (the condition changed meanwhile). The rows written
 // are the same either way: same columns, same values.
 //
-// Steps 1 and 2 commit without waiting for the WAL flush (`set_config('synchronous_commit', 'off', true)`
-// is SET LOCAL for the statement's own transaction): they hold document rows, and step 3's ordinary
+// Steps 1 and 2 commit without waiting for the WAL flush (ASYNC_COMMIT, src/db/sql.ts: SET LOCAL for the
+// statement's own transaction): they hold document rows, and step 3's ordinary
 // commit, written after them in the WAL, makes them durable too. Step 3 waits for the disk as before.
 import { QueryTypes, type Transaction } from 'sequelize';
 import { auditAs, normaliseIp } from '../analytics/audit.js';
@@ -25,6 +25,7 @@ import { recordUsage } from '../analytics/usage.js';
 import type { AuthContext } from '../auth/context.js';
 import { changeStorageUsage, consumeDocumentQuota } from '../billing/quotas.js';
 import { db } from '../db/index.js';
+import { ASYNC_COMMIT } from '../db/sql.js';
 import { Document, DocumentVersion } from '../db/models/index.js';
 import { documentNotFound, type Caller } from './access.js';
 import type { DocumentFormat } from './formats.js';
@@ -99,7 +100,7 @@ export async function insertPendingDocument(d: PendingDocument): Promise<void> {
      ), doc AS (
        INSERT INTO documents_document (${PENDING_COLUMNS}) SELECT ${PENDING_VALUES} FROM quota RETURNING id
      )
-     SELECT id, set_config('synchronous_commit', 'off', true) AS relaxed FROM doc`,
+     SELECT id, ${ASYNC_COMMIT} AS relaxed FROM doc`,
     { replacements, type: QueryTypes.SELECT },
   );
   if (rows.length === 1) return;
@@ -114,7 +115,7 @@ export async function insertPendingDocument(d: PendingDocument): Promise<void> {
 export async function markDocumentProcessing(doc: DocumentRef): Promise<void> {
   await db().query(
     `WITH doc AS (UPDATE documents_document SET status = 'processing', updated_at = :now WHERE id = :id AND tenant_id = :tenantId RETURNING id)
-     SELECT set_config('synchronous_commit', 'off', true) AS relaxed FROM doc`,
+     SELECT ${ASYNC_COMMIT} AS relaxed FROM doc`,
     { replacements: { id: doc.id, tenantId: doc.tenantId, now: utcNow() }, type: QueryTypes.SELECT },
   );
 }

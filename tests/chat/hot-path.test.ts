@@ -61,7 +61,7 @@ describe('storing the user message', () => {
     expect(await rows('SELECT id FROM agents_interaction WHERE id = :id', { id })).toEqual([]);
   });
 
-  it('stores a message full of SQL and escape characters exactly as written (the one-round-trip store inlines values)', async () => {
+  it('stores a message full of SQL and escape characters exactly as written', async () => {
     const team = await signupTeam();
     const text = `O'Brien said "hi" \\ \\\\ $1 $9::jsonb '); DROP TABLE agents_interaction; -- \u00e9\u{1F600} E'\\x41' \t tab`;
     const { conversationId } = await chat(team.token, { message: text });
