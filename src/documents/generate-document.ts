@@ -264,11 +264,9 @@ async function produceVersion(caller: Caller, doc: DocumentRef, source: Source, 
       seconds,
       modelUsed: opts.modelUsed ?? doc.modelUsed ?? 'none',
       templateId: source.kind === 'template' ? source.template.id : null,
-      // A first generation wrote these with the pending row; a new version may bring new input.
-      newInput:
-        opts.versionNumber > 1 || !opts.markProcessing
-          ? { inputData: input, generatedContent: source.kind === 'content' ? contentText(source.content) : null }
-          : undefined,
+      input: { inputData: input, generatedContent: source.kind === 'content' ? contentText(source.content) : null },
+      // A first generation wrote the input with the pending row; a new version may bring new input.
+      writeInput: opts.versionNumber > 1 || !opts.markProcessing,
       snapshot: JSON.stringify(snapshot),
       channel: opts.channel ?? 'api',
     });

@@ -59,8 +59,10 @@ export interface CompletedVersion {
   modelUsed: string;
   /** The template whose usage_count goes up (documents filled from a template). */
   templateId: string | null;
-  /** A new version may bring new input: written to the row with it. */
-  newInput?: { inputData: unknown; generatedContent: string | null };
+  /** What the row's input_data and generated_content hold once this completes (not read back: they can be large). */
+  input: { inputData: unknown; generatedContent: string | null };
+  /** A new version may bring new input: `input` is written to the row with it. */
+  writeInput: boolean;
   /** documents_version.content_snapshot. */
   snapshot: string;
   channel: string;
@@ -126,7 +128,7 @@ export async function completeVersion(v: CompletedVersion): Promise<Document> {
   if (v.sizeBytes > 0) {
     // (changeStorageUsage checks nothing for an empty file: that rare case takes the general code.)
     const [row] = await db().query<Record<string, unknown>>(completionSql(v), { replacements: completionReplacements(v), type: QueryTypes.SELECT });
-    if (row) return asDocument(row);
+    if (row) return asDocument({ ...row, input_data: v.input.inputData, generated_content: v.input.generatedContent });
   }
   return db().transaction(async (transaction) => {
     // The row first (locking it), then the subscription: the same order as every other document change.
@@ -139,7 +141,7 @@ export async function completeVersion(v: CompletedVersion): Promise<Document> {
         tokensUsed: 0,
         modelUsed: v.modelUsed,
         errorMessage: null,
-        ...v.newInput,
+        ...(v.writeInput ? v.input : {}),
       },
       { where: { id: doc.id, tenantId: caller.tenantId }, returning: true, transaction },
     );
@@ -179,6 +181,11 @@ const auditAction = (v: CompletedVersion) => (v.versionNumber === 1 ? 'document.
 // UPDATE takes anyway), then the subscription (`quota`: the storage check and reservation, as
 // changeStorageUsage), and every write after that happens only if both did. Usage metadata and audit
 // details take the row's own template_id, as above.
+// Every column but the two large ones the caller already holds (v.input): reading them back would
+// de-TOAST and parse the whole content again.
+const RETURNED = `d.id, d.tenant_id, d.created_by_id, d.template_id, d.title, d.description, d.format, d.status, d.file_url, d.file_size_bytes,
+              d.generation_time_seconds, d.tokens_used, d.model_used, d.error_message, d.visibility, d.created_at, d.updated_at`;
+
 function completionSql(v: CompletedVersion): string {
   return `WITH target AS (
        SELECT id FROM documents_document WHERE id = :id AND tenant_id = :tenantId FOR NO KEY UPDATE
@@ -191,9 +198,9 @@ function completionSql(v: CompletedVersion): string {
      ), doc AS (
        UPDATE documents_document d SET status = 'completed', file_url = :key, file_size_bytes = :sizeBytes,
               generation_time_seconds = :seconds, tokens_used = 0, model_used = :modelUsed, error_message = NULL,
-              ${v.newInput ? 'input_data = CAST(:inputData AS jsonb), generated_content = :generatedContent,' : ''} updated_at = :now
+              ${v.writeInput ? 'input_data = CAST(:inputData AS jsonb), generated_content = :generatedContent,' : ''} updated_at = :now
          FROM quota WHERE d.id = :id AND d.tenant_id = :tenantId
-       RETURNING d.*
+       RETURNING ${RETURNED}
      ), version AS (
        INSERT INTO documents_version (id, document_id, version_number, file_url, content_snapshot, created_by_id, created_at)
        SELECT gen_random_uuid(), doc.id, :versionNumber, :key, :snapshot, :userId, :now FROM doc
@@ -224,8 +231,8 @@ function completionReplacements(v: CompletedVersion) {
     sizeBytes: v.sizeBytes,
     seconds: v.seconds,
     modelUsed: v.modelUsed,
-    inputData: v.newInput ? JSON.stringify(v.newInput.inputData) : null,
-    generatedContent: v.newInput?.generatedContent ?? null,
+    inputData: v.writeInput ? JSON.stringify(v.input.inputData) : null,
+    generatedContent: v.writeInput ? v.input.generatedContent : null,
     versionNumber: v.versionNumber,
     snapshot: v.snapshot,
     templateId: v.templateId,

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setConfig } from '../../src/config.js';
 import { db } from '../../src/db/index.js';
+import { Document } from '../../src/db/models/index.js';
 import { generateDocument } from '../../src/documents/generate-document.js';
 import { addMonths } from '../../src/util/dates.js';
 import { signupTeam, testConfig, useTestApp, type Team } from '../support/harness.js';
@@ -41,6 +42,8 @@ describe('the rows of a generation', () => {
     expect(doc.inputData).toMatchObject({ source: 'content', content: { title: 'Quarterly review' } });
     expect(doc.generatedContent).toContain('Churn down to 1.8%');
     expect(near(doc.createdAt) && near(doc.updatedAt)).toBe(true); // stored as UTC, read back as the same instant
+    // Every attribute as stored (the large input columns are not read back, so they must match the row).
+    expect(doc.toJSON()).toEqual((await Document.findByPk(doc.id))!.toJSON());
 
     const [version] = await sql(`SELECT * FROM documents_version WHERE document_id = :id`, { id: doc.id });
     expect(version).toMatchObject({ version_number: 1, file_url: doc.fileUrl, created_by_id: team.userId });
