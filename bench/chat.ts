@@ -11,7 +11,8 @@
 //                  the worst case, CPU-bound on every side; shown with the "floor", a bare Socket.IO
 //                  server in the service process that only calls streamText and emits its chunks;
 //   100 sustained  100 conversations chatting at once: replies streamed at an LLM's pace (40 chunks 50 ms
-//                  apart), the next message 0–1 s after each reply, most replies streaming at any moment.
+//                  apart), the next message 0–1 s after each reply, most replies streaming at any moment;
+//                  with the floor too, which tells how much of the added TTFT this machine's CPUs alone cost.
 // BENCH_ONLY=socket,http,floor limits the paths (direct always runs); BENCH_SUSTAINED_SECONDS (20);
 // BENCH_SKIP_BURST=1 runs the sustained scenario only.
 //
@@ -183,6 +184,11 @@ async function loadProcess() {
   const sockets = await Promise.all(users.map((u) => connectSocket(url, u)));
   await sustained('socket', (i) => socketTurn(sockets[i]!, SUSTAINED.prompt));
   for (const s of sockets) s.socket.disconnect();
+  if (!only || only.includes('floor')) {
+    const floorSockets = await Promise.all(users.map((u) => connectSocket(process.env.BENCH_FLOOR_URL!, u)));
+    await sustained('floor', (i) => socketTurn(floorSockets[i]!, SUSTAINED.prompt));
+    for (const s of floorSockets) s.socket.disconnect();
+  }
   // Writes to a pipe are asynchronous: exit only once the (large) line is flushed.
   process.stdout.write(`RESULT ${JSON.stringify(results)}\n`, () => process.exit(0));
 }
@@ -603,6 +609,13 @@ function printTurns(rows: Row[]) {
     const p99 = pct(t, 99) - pct(dt, 99);
     console.log(
       `target ${r.mode} @${label(r)}: added p50 ${ms(p50)} ${p50 <= 15 ? '≤' : '>'} 15 ms, p99 ${ms(p99)} ${p99 <= 50 ? '≤' : '>'} 50 ms → ${p50 <= 15 && p99 <= 50 ? 'met' : 'MISSED'}`,
+    );
+  }
+  for (const r of rows.filter((x) => x.mode === 'floor' && x.concurrency === 100)) {
+    const dt = directOf(r)!.samples.map((s) => s.ttftMs);
+    const t = r.samples.map((s) => s.ttftMs);
+    console.log(
+      `floor @${label(r)} (streamText + Socket.IO alone, no service): adds p50 ${ms(pct(t, 50) - pct(dt, 50))}, p99 ${ms(pct(t, 99) - pct(dt, 99))} on this machine`,
     );
   }
   const damaged = rows.reduce((a, r) => {
