@@ -36,3 +36,32 @@ export async function sql<R = Record<string, unknown>>(text: string, values: unk
  * crash in that window loses it and corrupts nothing. Never for money: the ledger commits synchronously.
  */
 export const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true)";
+
+/**
+ * `sql` with named parameters (`:name`, as in Sequelize replacements), for long statements whose values
+ * would be hard to follow as $1…$n: the text is compiled to positional parameters once and cached, and
+ * the values still travel apart from it. `::type` casts are left alone (and so is nothing else: no quoted text
+ * in the statement may contain `:word`). A name missing from `params` is sent as NULL.
+ */
+export function sqlNamed<R = Record<string, unknown>>(text: string, params: Record<string, unknown>, transaction?: Transaction | null): Promise<R[]> {
+  const compiled = compileNamed(text);
+  return sql<R>(compiled.text, compiled.names.map((name) => params[name] ?? null), transaction);
+}
+
+const compiledNamed = new Map<string, { text: string; names: string[] }>();
+
+function compileNamed(text: string): { text: string; names: string[] } {
+  let compiled = compiledNamed.get(text);
+  if (!compiled) {
+    const names: string[] = [];
+    const positional = text.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_, name: string) => {
+      let i = names.indexOf(name);
+      if (i < 0) i = names.push(name) - 1;
+      return `$${i + 1}`;
+    });
+    compiled = { text: positional, names };
+    if (compiledNamed.size >= 200) compiledNamed.clear(); // statements are a handful of fixed texts
+    compiledNamed.set(text, compiled);
+  }
+  return compiled;
+}

@@ -4,7 +4,8 @@
 // cases the one-statement path leaves to the general code (storage full, a free period due for its
 // roll-over) end as they always did.
 import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { setConfig } from '../../src/config.js';
 import { db } from '../../src/db/index.js';
 import { Document } from '../../src/db/models/index.js';
@@ -70,14 +71,14 @@ describe('round trips', () => {
   it('a generation is three statements: pending row with its unit, processing, completion with everything it records', async () => {
     const team = await signupTeam();
     await generateDocument(team.auth, { format: 'docx', content: report as never }); // renderers loaded, pool warm
-    const statements: string[] = [];
-    const options = (db() as unknown as { options: { logging?: unknown } }).options;
-    const logging = options.logging;
-    options.logging = (sql: string) => statements.push(sql);
+    // Every statement sent on any connection, through Sequelize or straight through pg.
+    const sent = vi.spyOn(pg.Client.prototype, 'query');
+    let statements: string[];
     try {
       await generateDocument(team.auth, { format: 'docx', content: report as never });
+      statements = sent.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
     } finally {
-      options.logging = logging;
+      sent.mockRestore();
     }
     expect(statements).toHaveLength(3);
     expect(statements[0]).toMatch(/UPDATE billing_subscription[\s\S]*INSERT INTO documents_document/);
