@@ -157,9 +157,41 @@ async function directXlsx(): Promise<Buffer> {
 
 const direct: Record<DocumentFormat, () => Promise<Buffer>> = { docx: directDocx, pdf: directPdf, xlsx: directXlsx };
 
-/** Docs per second over `ms` of back-to-back generation by `callers` concurrent loops. */
-async function rate(fn: () => Promise<unknown>, ms: number, callers = 1): Promise<number> {
+/**
+ * CPU seconds used so far by local PostgreSQL server processes (all backends and helpers), from /proc;
+ * undefined where they cannot be read (another machine, another OS).
+ */
+function postgresCpuSeconds(): number | undefined {
+  let total = 0;
+  let found = false;
+  try {
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // ended meanwhile
+      }
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+      found = true;
+    }
+  } catch {
+    return undefined;
+  }
+  return found ? total : undefined;
+}
+
+/** CPU milliseconds per document, summed over every round of one side: this process, and PostgreSQL's. */
+const cpu = new Map<string, { docs: number; processMs: number; postgresMs?: number }>();
+
+/** Docs per second over `ms` of back-to-back generation by `callers` concurrent loops (CPU kept under `key`). */
+async function rate(fn: () => Promise<unknown>, ms: number, callers = 1, key?: string): Promise<number> {
   let n = 0;
+  const cpu0 = process.cpuUsage();
+  const pg0 = postgresCpuSeconds();
   const start = performance.now();
   const loop = async () => {
     while (performance.now() - start < ms) {
@@ -168,7 +200,17 @@ async function rate(fn: () => Promise<unknown>, ms: number, callers = 1): Promis
     }
   };
   await Promise.all(Array.from({ length: callers }, loop));
-  return (n * 1000) / (performance.now() - start);
+  const elapsed = performance.now() - start;
+  if (key) {
+    const used = process.cpuUsage(cpu0);
+    const pg1 = postgresCpuSeconds();
+    const acc = cpu.get(key) ?? { docs: 0, processMs: 0, postgresMs: 0 };
+    acc.docs += n;
+    acc.processMs += (used.user + used.system) / 1000;
+    acc.postgresMs = pg0 !== undefined && pg1 !== undefined && acc.postgresMs !== undefined ? acc.postgresMs + (pg1 - pg0) * 1000 : undefined;
+    cpu.set(key, acc);
+  }
+  return (n * 1000) / elapsed;
 }
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -224,8 +266,8 @@ for (const format of ['docx', 'pdf', 'xlsx'] as const) {
   for (let round = 0; round < 4; round++) {
     best.ours = Math.max(best.ours, await rate(ours, 750));
     if (generate) best.full = Math.max(best.full, await rate(generate, 750));
-    if (generate) best.fullConcurrent = Math.max(best.fullConcurrent, await rate(generate, 750, CONCURRENCY));
-    best.direct = Math.max(best.direct, await rate(direct[format], 750));
+    if (generate) best.fullConcurrent = Math.max(best.fullConcurrent, await rate(generate, 750, CONCURRENCY, `${format} generate`));
+    best.direct = Math.max(best.direct, await rate(direct[format], 750, 1, `${format} direct`));
   }
   results.push({
     format,
@@ -260,5 +302,17 @@ for (const r of results) {
       `${pad(docs(r.full), 14)} ${pad(ratio(r.direct, r.full), 7)} ${pad(docs(r.fullConcurrent), 14)} ${pad(ratio(r.direct, r.fullConcurrent), 7)} ` +
       `${pad(`${r.oursKb.toFixed(0)} / ${r.directKb.toFixed(0)} KB`, 18)}`,
   );
+}
+if (full) {
+  // Where a generated document's CPU goes: the direct library alone, against the whole path (this process:
+  // main thread, render thread and GC threads; PostgreSQL: every server process, from /proc).
+  const per = (key: string, part: 'processMs' | 'postgresMs') => {
+    const c = cpu.get(key);
+    const v = c?.[part];
+    return c && c.docs > 0 && v !== undefined ? `${(v / c.docs).toFixed(1)} ms` : 'n/a';
+  };
+  console.log(`\nCPU per document (all rounds): direct library | generate ×${CONCURRENCY}: this process, PostgreSQL`);
+  for (const r of results)
+    console.log(`${r.format.padEnd(6)} ${pad(per(`${r.format} direct`, 'processMs'), 10)} | ${pad(per(`${r.format} generate`, 'processMs'), 10)} ${pad(per(`${r.format} generate`, 'postgresMs'), 10)}`);
 }
 process.exit(0);
