@@ -35,6 +35,31 @@ export interface Chunk {
 type ChunkablePage = Pick<ExtractedPage, 'pageNumber' | 'text' | 'headings'>;
 
 export function chunkDocument(pages: ChunkablePage[], opts: ChunkOptions = {}): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (const pageChunks of chunkPages(pages, opts)) chunks.push(...pageChunks);
+  return chunks;
+}
+
+/**
+ * chunkDocument for a server: the same chunks, made a page at a time, letting the event loop run whenever
+ * `sliceMs` of chunking has passed (a long manual is seconds of CPU, which would otherwise stall every
+ * request and chat stream of the process running the ingestion worker).
+ */
+export async function chunkDocumentYielding(pages: ChunkablePage[], opts: ChunkOptions & { sliceMs?: number } = {}): Promise<Chunk[]> {
+  const chunks: Chunk[] = [];
+  let sliceStart = performance.now();
+  for (const pageChunks of chunkPages(pages, opts)) {
+    chunks.push(...pageChunks);
+    if (performance.now() - sliceStart >= (opts.sliceMs ?? 10)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  return chunks;
+}
+
+/** The chunks of each page in turn (a section's heading trail carries over from page to page). */
+function* chunkPages(pages: ChunkablePage[], opts: ChunkOptions): Generator<Chunk[]> {
   const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
   const overlapTokens = opts.overlapTokens ?? DEFAULT_OVERLAP_TOKENS;
   if (!Number.isInteger(maxTokens) || maxTokens < 16) {
@@ -44,22 +69,23 @@ export function chunkDocument(pages: ChunkablePage[], opts: ChunkOptions = {}): 
     throw badRequest('invalid_chunk_options', 'overlapTokens must be an integer between 0 and half of maxTokens.');
   }
 
-  const chunks: Chunk[] = [];
+  let index = 0;
   const trail: ExtractedHeading[] = []; // open headings; a section may continue onto the next page
   for (const page of pages) {
+    const pageChunks: Chunk[] = [];
     for (const section of sections(page, trail)) {
       for (const { content, tokenCount } of pack(units(section.text, '', 0, maxTokens), maxTokens, overlapTokens)) {
-        chunks.push({
+        pageChunks.push({
           content,
-          chunkIndex: chunks.length,
+          chunkIndex: index++,
           pageNumber: page.pageNumber,
           tokenCount,
           metadata: section.headings.length ? { headings: section.headings } : {},
         });
       }
     }
+    yield pageChunks;
   }
-  return chunks;
 }
 
 interface Section {

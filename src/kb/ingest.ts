@@ -19,7 +19,7 @@ import { AppError, isAppError } from '../errors.js';
 import { emit } from '../events.js';
 import { log } from '../log.js';
 import { storage } from '../storage/index.js';
-import { chunkDocument, type Chunk } from './chunk.js';
+import { chunkDocumentYielding, type Chunk } from './chunk.js';
 import { formatKbError } from './documents.js';
 import { extractText } from './extract/index.js';
 import { fenced, LeaseLostError, releaseKbDocument, renewLease, type ClaimedKbDocument } from './queue.js';
@@ -85,7 +85,7 @@ export async function ingestKbDocument(doc: ClaimedKbDocument, opts: IngestOptio
     const buffer = await readFile(doc.fileUrl, doc.fileName);
     const extracted = await extractText({ buffer, fileName: doc.fileName, mimeType: stringOr(doc.metadata.mimeType) });
     signal.throwIfAborted();
-    const chunks = chunkDocument(extracted.pages);
+    const chunks = await chunkDocumentYielding(extracted.pages);
     const e = embedder();
 
     await fenced(doc, opts.leaseSeconds, (t) => deleteChunks(doc.id, t));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countTokens } from '../../src/agents/tokenizer.js';
-import { chunkDocument, type Chunk } from '../../src/kb/chunk.js';
+import { chunkDocument, chunkDocumentYielding, type Chunk } from '../../src/kb/chunk.js';
 import { extractText, type ExtractedPage } from '../../src/kb/extract/index.js';
 import * as fx from '../fixtures/kb/make-fixtures.js';
 
@@ -146,5 +146,23 @@ describe('chunkDocument', () => {
     expect(() => chunkDocument([page(PROSE)], { maxTokens: 4 })).toThrow(
       expect.objectContaining({ code: 'invalid_chunk_options' }),
     );
+  });
+
+  it('on a server, makes the same chunks while letting the event loop run between pages', async () => {
+    const pages = [
+      page('# Manual\n\n' + PROSE, 1, [{ level: 1, text: 'Manual', offset: 0 }]),
+      ...Array.from({ length: 30 }, (_, i) => page(PROSE, i + 2)),
+    ];
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const chunks = await chunkDocumentYielding(pages, { maxTokens: 90, overlapTokens: 30, sliceMs: 0 });
+      expect(chunks).toEqual(chunkDocument(pages, { maxTokens: 90, overlapTokens: 30 }));
+      expect(chunks.at(-1)!.metadata).toEqual({ headings: ['Manual'] }); // the trail crossed every page
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(5); // timers ran while it chunked
+    await expect(chunkDocumentYielding([page(PROSE)], { maxTokens: 4 })).rejects.toMatchObject({ code: 'invalid_chunk_options' });
   });
 });
