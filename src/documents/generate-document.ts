@@ -115,7 +115,7 @@ export async function generateDocument(caller: Caller, input: GenerateDocumentIn
   throwIfCancelled(opts.signal);
   const source = await resolveNewSource(caller, input);
   const title = (input.title ?? (source.kind === 'content' ? source.content.title : source.template.name)).trim().slice(0, 255) || 'Untitled';
-  const stored = storedInput(source);
+  const row = rowInput(source);
   const doc: DocumentRef = { id: randomUUID(), tenantId: caller.tenantId, createdById: caller.userId, modelUsed: opts.modelUsed ?? 'none' };
   await insertPendingDocument({
     ...doc,
@@ -123,12 +123,11 @@ export async function generateDocument(caller: Caller, input: GenerateDocumentIn
     title,
     description: input.description ?? null,
     format: source.format,
-    inputData: stored,
-    generatedContent: source.kind === 'content' ? contentText(source.content) : null,
+    ...row,
     visibility: input.visibility ?? 'private',
   });
   notify(doc, 'pending');
-  return produceVersion(caller, doc, source, { ...opts, versionNumber: 1, firstFile: true, quotaTaken: true, markProcessing: true });
+  return produceVersion(caller, doc, source, row, { ...opts, versionNumber: 1, firstFile: true, quotaTaken: true, markProcessing: true });
 }
 
 /** Regenerate (same input) or edit (new content or data): a new documents_version that becomes current. */
@@ -150,7 +149,7 @@ export async function createDocumentVersion(caller: Caller, documentId: string, 
     return { doc, source, versionNumber, firstFile };
   });
   notify(reserved.doc, 'processing');
-  return produceVersion(caller, reserved.doc, reserved.source, {
+  return produceVersion(caller, reserved.doc, reserved.source, rowInput(reserved.source), {
     ...opts,
     versionNumber: reserved.versionNumber,
     firstFile: reserved.firstFile,
@@ -202,6 +201,17 @@ async function resolveVersionSource(caller: Caller, doc: Document, input: NewVer
   return { kind: 'content', format: doc.format, content };
 }
 
+/** What a document's input_data and generated_content hold for this source (computed once per generation). */
+interface RowInput {
+  inputData: StoredInput;
+  generatedContent: string | null;
+}
+
+const rowInput = (source: Source): RowInput => ({
+  inputData: storedInput(source),
+  generatedContent: source.kind === 'content' ? contentText(source.content) : null,
+});
+
 function storedInput(source: Source): StoredInput {
   return source.kind === 'content'
     ? { source: 'content', content: source.content }
@@ -231,7 +241,7 @@ interface ProduceOptions extends GenerationOptions {
   markProcessing: boolean;
 }
 
-async function produceVersion(caller: Caller, doc: DocumentRef, source: Source, opts: ProduceOptions): Promise<Document> {
+async function produceVersion(caller: Caller, doc: DocumentRef, source: Source, input: RowInput, opts: ProduceOptions): Promise<Document> {
   const started = performance.now();
   const progress = (step: number, message: string) => opts.onProgress?.({ progress: step, total: PROGRESS_STEPS, message });
   const key = `${caller.tenantId}/documents/${doc.id}/v${opts.versionNumber}.${source.format}`;
@@ -252,8 +262,7 @@ async function produceVersion(caller: Caller, doc: DocumentRef, source: Source, 
     throwIfCancelled(opts.signal);
     progress(2, 'Recording the new version');
     const seconds = (performance.now() - started) / 1000;
-    const input = storedInput(source);
-    const snapshot: VersionSnapshot = { format: source.format, fileSizeBytes: buffer.length, input };
+    const snapshot: VersionSnapshot = { format: source.format, fileSizeBytes: buffer.length, input: input.inputData };
     const done = await completeVersion({
       caller,
       doc,
@@ -264,7 +273,7 @@ async function produceVersion(caller: Caller, doc: DocumentRef, source: Source, 
       seconds,
       modelUsed: opts.modelUsed ?? doc.modelUsed ?? 'none',
       templateId: source.kind === 'template' ? source.template.id : null,
-      input: { inputData: input, generatedContent: source.kind === 'content' ? contentText(source.content) : null },
+      input,
       // A first generation wrote the input with the pending row; a new version may bring new input.
       writeInput: opts.versionNumber > 1 || !opts.markProcessing,
       snapshot: JSON.stringify(snapshot),
