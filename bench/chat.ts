@@ -29,6 +29,7 @@ import { streamText } from 'ai';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mulberry32 } from '../tests/support/random.js';
 
 const CHUNKS = 20;
 const CHUNK_DELAY_MS = 5;
@@ -342,15 +343,6 @@ async function runSustained(mode: Row['mode'], turn: (i: number) => Promise<Turn
     wallMs: SUSTAINED.seconds * 1000,
     clientCpuMsPerTurn: (used.user + used.system) / 1000 / samples.length,
     meanInFlight: ticks ? inFlightSum / ticks : 0,
-  };
-}
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -25,6 +25,7 @@ import { EXACT_SEARCH_MAX_CHUNKS, HNSW_EF_SEARCH, nearestChunks, searchKnowledge
 import { createVectorIndex, dropVectorIndex } from '../src/kb/vector-column.js';
 import { processNextKbDocument } from '../src/kb/worker.js';
 import { log } from '../src/log.js';
+import { mulberry32 } from '../tests/support/random.js';
 import { ensureBenchDatabase } from './support/database.js';
 
 const TOTAL_CHUNKS = 100_000;
@@ -62,16 +63,7 @@ const [{ v: postgres }] = await select<{ v: string }>(`SHOW server_version`).the
 console.log(`PostgreSQL ${postgres}, pgvector ${pgvector}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} — ${url.replace(/\/\/[^@]*@/, '//')}`);
 
 // ---- deterministic synthetic text ----------------------------------------------------------------------
-function prng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(20241124);
+const rand = mulberry32(20241124);
 const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
 const SYLLABLES = 'ka ko ri ta ne mo lu sa vi de po mi ra to be fu ga li na zo re si pa du me'.split(' ');
 const VOCAB = Array.from({ length: 20_000 }, () => Array.from({ length: 2 + Math.floor(rand() * 3) }, () => pick(SYLLABLES)).join(''));

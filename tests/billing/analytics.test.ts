@@ -8,6 +8,7 @@ import { db } from '../../src/db/index.js';
 import { ensureAnalyticsPartitions } from '../../src/db/partitions.js';
 import { call, signupTeam, type Team } from '../support/harness.js';
 import { addMember, rows, useBillingApp } from './support.js';
+import { mulberry32 } from '../support/random.js';
 
 useBillingApp();
 
@@ -19,15 +20,6 @@ interface Raw {
   tokens: number;
   seconds: number;
   at: Date;
-}
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function insert(tenantId: string, raws: Raw[]) {

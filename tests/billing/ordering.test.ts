@@ -20,6 +20,7 @@ import {
   useBillingApp,
   type StripeEvent,
 } from './support.js';
+import { mulberry32 } from '../support/random.js';
 
 useBillingApp();
 
@@ -65,15 +66,6 @@ async function finalState(tenantId: string, startBalance: number) {
     tenant: await tenantOf(tenantId),
     balanceDelta: (await balanceOf(tenantId)).balance - startBalance,
     grants: ledger.filter((r) => r.operation === 'included_tokens').length,
-  };
-}
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }
 
